@@ -1,0 +1,3 @@
+from callpilot.cli import main
+
+main()

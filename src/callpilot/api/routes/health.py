@@ -1,0 +1,38 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import ORJSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from callpilot.api.deps import get_runtime
+from callpilot.core.errors import EventLogError
+from callpilot.runtime import Runtime
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(runtime: Runtime = Depends(get_runtime)) -> ORJSONResponse:
+    """The process can serve: its event store answers."""
+    try:
+        position = await runtime.log.last_position()
+    except EventLogError:
+        return ORJSONResponse({"status": "unavailable", "checks": {"event_log": "unreachable"}}, 503)
+    return ORJSONResponse({"status": "ready", "checks": {"event_log": "ok"}, "last_position": position,
+                           "background_queue_depth": runtime.calls.work_queue.depth(),
+                           "stream_subscribers": runtime.hub.count()})
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

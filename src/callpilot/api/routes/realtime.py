@@ -1,0 +1,94 @@
+"""The integration guide's real-time API (``/api/realtime``), on the same service as ``/v1``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket, status
+from fastapi.responses import ORJSONResponse
+from sse_starlette import EventSourceResponse
+
+from callpilot.api.deps import Identity, get_calls, get_identity, get_runtime, get_ws_identity, trace_id
+from callpilot.api.routes.feedback import websocket_messages
+from callpilot.api.schemas import (
+    EndCallRequest,
+    EndCallResponse,
+    StartCallRequest,
+    StartCallResponse,
+    SuggestionsResponse,
+    TranscriptionRequest,
+    TranscriptionResponse,
+)
+from callpilot.api.streaming import WS_UNAUTHORIZED, resume_position, sse_response, websocket_stream
+from callpilot.runtime import Runtime
+from callpilot.service.calls import QUESTION_TYPES, SUGGESTION_TYPES, CallService, NewSegment
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/realtime", tags=["realtime (integration guide)"])
+
+
+@router.post("/call/start", response_model=StartCallResponse)
+async def start_call(body: StartCallRequest, _: Identity = Depends(get_identity),
+                     calls: CallService = Depends(get_calls), trace: str | None = Depends(trace_id)
+                     ) -> ORJSONResponse:
+    state, created = await calls.start_call(body, trace_id=trace)
+    answer = StartCallResponse(status="started" if created else "already_started",
+                               session_id=state.call_id, call_id=state.call_id)
+    return ORJSONResponse(answer.model_dump(), status_code=201 if created else 200)
+
+
+@router.post("/transcription", response_model=TranscriptionResponse)
+async def transcription(body: TranscriptionRequest, _: Identity = Depends(get_identity),
+                        calls: CallService = Depends(get_calls), trace: str | None = Depends(trace_id)
+                        ) -> TranscriptionResponse:
+    segment = NewSegment(**body.model_dump(exclude={"session_id"}))
+    outcome = await calls.add_segment(body.session_id, segment, trace_id=trace)
+    data = outcome.segment.event.model_dump()
+    return TranscriptionResponse(
+        status="duplicate" if outcome.duplicate else "ok", segment_id=data["segment_id"],
+        seq=outcome.segment.seq, position=outcome.segment.position,
+        suggestions_count=outcome.count(SUGGESTION_TYPES), questions_count=outcome.count(QUESTION_TYPES),
+        processing_time_ms=outcome.processing_ms,
+    )
+
+
+@router.post("/call/end", response_model=EndCallResponse)
+async def end_call(body: EndCallRequest, _: Identity = Depends(get_identity),
+                   calls: CallService = Depends(get_calls), trace: str | None = Depends(trace_id)
+                   ) -> EndCallResponse:
+    state, ended_now = await calls.end_call(body.session_id, body.status, trace_id=trace)
+    return EndCallResponse(status="ended" if ended_now else "already_ended", session_id=state.call_id,
+                           call_id=state.call_id, end_status=state.end_status)
+
+
+@router.get("/suggestions/{session_id}", response_model=SuggestionsResponse)
+async def suggestions(session_id: str, _: Identity = Depends(get_identity),
+                      calls: CallService = Depends(get_calls)) -> SuggestionsResponse:
+    """The suggestions and clarifying questions currently shown for the call (filled by the agent-assist
+    analyzers; empty while none is configured)."""
+    state = await calls.get_call(session_id)
+    assist = state.analyzers.get("assist", {})
+    return SuggestionsResponse(session_id=session_id, suggestions=list(assist.get("suggestions", [])),
+                               questions=list(assist.get("questions", [])))
+
+
+@router.get("/stream/{session_id}", response_class=EventSourceResponse,
+            responses={200: {"content": {"text/event-stream": {}}}})
+async def stream(session_id: str, request: Request, after: int | None = Query(None, ge=0),
+                 last_event_id: str | None = Header(None), _: Identity = Depends(get_identity),
+                 runtime: Runtime = Depends(get_runtime)) -> EventSourceResponse:
+    """Server-Sent Events of the call: ``id`` is the event's position; reconnect with ``Last-Event-ID``."""
+    await runtime.calls.get_call(session_id)
+    return sse_response(request, runtime, call_id=session_id, after=resume_position(last_event_id, after))
+
+
+@router.websocket("/ws/{session_id}")
+async def websocket(websocket: WebSocket, session_id: str, after: int | None = Query(None, ge=0)) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    if await get_ws_identity(websocket) is None:
+        await websocket.close(WS_UNAUTHORIZED, "missing or invalid API key")
+        return
+    if runtime.calls.states.cached(session_id) is None and await runtime.calls.states.load(session_id) is None:
+        await websocket.close(status.WS_1008_POLICY_VIOLATION, f"unknown session {session_id}")
+        return
+    await websocket_stream(websocket, runtime, call_id=session_id, after=after or 0,
+                           on_message=websocket_messages(runtime.calls, session_id))

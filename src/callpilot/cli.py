@@ -1,0 +1,201 @@
+"""The ``callpilot`` command line (Typer)."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import secrets
+import sys
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from callpilot.core.errors import CallpilotError, ConfigError
+from callpilot.core.settings import Settings, load_settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(help="callpilot: live agent assist and after-call automation for contact centers.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Event-store maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+DbOption = Annotated[str | None, typer.Option(
+    "--db", help="database URL (default: $CALLPILOT_DATABASE_URL, else sqlite:///./callpilot.db)")]
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", help="YAML settings file (default: $CALLPILOT_CONFIG)", exists=True, dir_okay=False)]
+ApiKeyOption = Annotated[str | None, typer.Option(
+    "--api-key", envvar="CALLPILOT_API_KEY", help="API key sent as X-API-Key")]
+
+
+def _settings(config: Path | None, **overrides: Any) -> Settings:
+    try:
+        return load_settings(config, **overrides)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to bind")] = 8000,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Run the API server (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from callpilot.api.app import create_app
+    from callpilot.core.logging import configure_logging
+
+    settings = _settings(config, database_url=db, host=host, port=port)
+    if settings.api_key is None and not _is_loopback(settings.host):
+        typer.echo(f"error: refusing to bind to {settings.host} without an API key; set CALLPILOT_API_KEY "
+                   "(or bind to 127.0.0.1)", err=True)
+        raise typer.Exit(2)
+    configure_logging(settings.log_level, settings.log_format)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
+                access_log=False, lifespan="on", timeout_graceful_shutdown=5)
+
+
+@app.command()
+def replay(
+    files: Annotated[list[Path], typer.Argument(help="transcript JSON files", exists=True, dir_okay=False)],
+    url: Annotated[str, typer.Option(help="server base URL")] = "http://127.0.0.1:8000",
+    speed: Annotated[float, typer.Option(help="playback speed; 2 = twice real time", min=0.001)] = 1.0,
+    concurrency: Annotated[int, typer.Option(help="copies of each file replayed at once", min=1)] = 1,
+    api_key: ApiKeyOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print a summary only, not every event")] = False,
+) -> None:
+    """Replay transcript files against a running server, as an ACD would, printing the events streamed back."""
+    from callpilot.replay.runner import replay_files
+
+    try:
+        ok = asyncio.run(replay_files(files, url=url, speed=speed, concurrency=concurrency, api_key=api_key,
+                                      quiet=quiet))
+    except CallpilotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def demo(
+    speed: Annotated[float, typer.Option(help="playback speed of the sample call", min=0.001)] = 4.0,
+    port: Annotated[int, typer.Option(help="port to serve on")] = 8000,
+    db: DbOption = None,
+    call: Annotated[str, typer.Option(help="sample call to replay (a name under examples/calls or a path)")]
+    = "tech_support_error_code",
+    keep_serving: Annotated[bool | None, typer.Option(
+        "--keep-serving/--exit", help="keep the server up after the replay (default: when run in a terminal)")]
+    = None,
+) -> None:
+    """Start the server on the embedded default, replay a sample call into it, and show it flowing live."""
+    from callpilot.demo import run_demo
+
+    settings = _settings(None, database_url=db, port=port)
+    if settings.api_key is None:
+        settings = settings.model_copy(update={"api_key": _secret(secrets.token_urlsafe(24))})
+    keep = sys.stdout.isatty() if keep_serving is None else keep_serving
+    try:
+        asyncio.run(run_demo(settings, call=call, speed=speed, keep_serving=keep))
+    except CallpilotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _secret(value: str) -> Any:
+    from pydantic import SecretStr
+
+    return SecretStr(value)
+
+
+@app.command()
+def bench(
+    smoke: Annotated[bool, typer.Option("--smoke", help="a few seconds, to check the harness; writes nothing "
+                                                         "unless --out is given")] = False,
+    calls: Annotated[int, typer.Option(help="concurrent calls")] = 50,
+    rate: Annotated[float, typer.Option(help="target segments/s of the fixed-rate run")] = 500.0,
+    duration: Annotated[float, typer.Option(help="seconds per run")] = 20.0,
+    postgres_url: Annotated[str | None, typer.Option(
+        envvar="CALLPILOT_BENCH_POSTGRES_URL", help="also run on this PostgreSQL database (it is emptied)")] = None,
+    out: Annotated[Path | None, typer.Option(help="markdown report (default docs/benchmarks.md; JSON beside it)")]
+    = None,
+) -> None:
+    """Run the benchmark suite against a real server process and write docs/benchmarks.md."""
+    from callpilot.bench.suite import run_suite
+
+    try:
+        ok = asyncio.run(run_suite(smoke=smoke, calls=calls, rate=rate, duration=duration,
+                                   postgres_url=postgres_url, out=out))
+    except CallpilotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(0 if ok else 1)
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None, config: ConfigOption = None) -> None:
+    """Create or migrate the event store's schema to the newest version."""
+    from callpilot.eventlog.factory import describe_url, open_event_log
+
+    settings = _settings(config, database_url=db)
+
+    async def run() -> None:
+        log = open_event_log(settings.database_url, settings)
+        await log.start()  # start() migrates
+        await log.close()
+
+    try:
+        asyncio.run(run())
+    except CallpilotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"schema is up to date: {describe_url(settings.database_url)}")
+
+
+@db_app.command("events")
+def db_events(
+    call_id: Annotated[str, typer.Argument(help="call id")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print one call's events as JSON lines, in order."""
+    from callpilot.eventlog.factory import open_event_log
+
+    settings = _settings(config, database_url=db)
+
+    async def run() -> int:
+        log = open_event_log(settings.database_url, settings)
+        await log.start()
+        try:
+            events = await log.read_call(call_id)
+        finally:
+            await log.close()
+        for recorded in events:
+            typer.echo(recorded.to_json().decode())
+        return len(events)
+
+    if asyncio.run(run()) == 0:
+        typer.echo(f"no events for call {call_id!r}", err=True)
+        raise typer.Exit(1)
+
+
+def new_call_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,126 @@
+"""All configuration in one pydantic-settings class.
+
+Sources, strongest first: explicit keyword arguments (CLI flags), ``CALLPILOT_*`` environment variables, the YAML
+settings file (``--config`` or ``CALLPILOT_CONFIG``), then the defaults below. Settings are read once at start-up
+and passed down; nothing below the CLI and the app factory reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from callpilot.core.errors import ConfigError
+
+__all__ = ["DEFAULT_DATABASE_URL", "PipelineSettings", "Settings", "StreamSettings", "load_settings"]
+
+DEFAULT_DATABASE_URL = "sqlite:///./callpilot.db"
+
+
+class PipelineSettings(BaseModel):
+    """Which analyzers run, in what order, and how the background path is bounded."""
+
+    model_config = {"extra": "forbid"}
+
+    inline: list[str] = Field(default_factory=lambda: ["talk_stats"])
+    background: list[str] = Field(default_factory=list)
+    background_workers: int = Field(4, ge=1, le=256)
+    background_queue_size: int = Field(1000, ge=1)
+    max_failures: int = Field(3, ge=1, description="consecutive failures before an analyzer is disabled")
+
+
+class StreamSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    heartbeat_seconds: float = Field(15.0, gt=0)
+    queue_size: int = Field(1000, ge=10, description="events buffered per subscriber before it is disconnected")
+    poll_seconds: float = Field(
+        1.0, gt=0, description="how often an idle stream re-reads the log for events other processes wrote"
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CALLPILOT_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    api_key: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    max_segment_chars: int = Field(100_000, ge=1)
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "FULL"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "console"] = "json"
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    streams: StreamSettings = Field(default_factory=StreamSettings)
+    analyzers: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per-analyzer options, keyed by analyzer name"
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Strongest first; pydantic-settings deep-merges them, so CALLPILOT_PIPELINE__INLINE overrides one key
+        # of the file's pipeline section, not the whole section.
+        return (init_settings, env_settings, _YamlFileSource(settings_cls))
+
+
+_FILE_VALUES: ContextVar[dict[str, Any]] = ContextVar("callpilot_settings_file", default={})
+
+
+class _YamlFileSource(PydanticBaseSettingsSource):
+    """The settings file's values, handed over by load_settings() for the duration of one construction."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return _FILE_VALUES.get().get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_FILE_VALUES.get())
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"settings file {path} does not exist") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"settings file {path} is not valid YAML: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"settings file {path} must hold a mapping at the top level")
+    return data
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build Settings from flags, the environment and the YAML file; fail loudly when anything is wrong.
+
+    This is the one place that looks at ``CALLPILOT_CONFIG``; everything else is handed a Settings object.
+    """
+    path = config_file or os.environ.get("CALLPILOT_CONFIG")
+    token = _FILE_VALUES.set(_read_yaml(Path(path)) if path else {})
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()
+        )
+        source = f" (settings file {path})" if path else ""
+        raise ConfigError(f"invalid settings{source}: {problems}") from exc
+    finally:
+        _FILE_VALUES.reset(token)

@@ -1,0 +1,69 @@
+"""``callpilot demo``: the server on the embedded default plus a sample call replayed into it, live."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from pathlib import Path
+
+import typer
+import uvicorn
+
+from callpilot.api.app import create_app
+from callpilot.core.errors import InvalidInput
+from callpilot.core.logging import configure_logging
+from callpilot.core.settings import Settings
+from callpilot.replay.client import replay_call
+from callpilot.replay.runner import client_for, describe_event
+from callpilot.replay.transcript import load_transcript
+
+__all__ = ["find_sample", "run_demo"]
+
+
+def find_sample(name: str) -> Path:
+    """A path, or the name of a file under examples/calls (of the working directory or the source tree)."""
+    candidates = [Path(name)]
+    for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        candidates += [root / "examples" / "calls" / name, root / "examples" / "calls" / f"{name}.json"]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise InvalidInput(f"sample call {name!r} not found (looked in examples/calls/)")
+
+
+async def run_demo(settings: Settings, *, call: str, speed: float, keep_serving: bool) -> None:
+    transcript = load_transcript(find_sample(call))
+    configure_logging("warning", settings.log_format)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
+                                           log_config=None, access_log=False, lifespan="on"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()  # re-raises why it could not start (e.g. the port is taken)
+            raise InvalidInput(f"the server could not start on port {settings.port}; try --port")
+        await asyncio.sleep(0.05)
+    base = f"http://{settings.host}:{settings.port}"
+    assert settings.api_key is not None
+    key = settings.api_key.get_secret_value()
+    call_id = f"{transcript.call_id or 'demo'}-{uuid.uuid4().hex[:6]}"
+    typer.echo(f"callpilot is serving on {base}   (API docs: {base}/docs)")
+    typer.echo(f"API key for this run: {key}")
+    typer.echo(f"event store: {settings.database_url}")
+    typer.echo(f"watch the call live:  curl -N -H 'X-API-Key: {key}' {base}/api/realtime/stream/{call_id}")
+    typer.echo(f"all live calls:       curl -N -H 'X-API-Key: {key}' {base}/v1/stream")
+    typer.echo(f"replaying {len(transcript.segments)} segments ({transcript.duration:.0f} s of call) "
+               f"at {speed}x ...\n")
+    try:
+        async with client_for(base, key) as client:
+            result = await replay_call(client, transcript, call_id=call_id, speed=speed,
+                                       on_event=lambda e: typer.echo(describe_event(e)))
+        typer.echo(f"\n{result.sent} segments acknowledged, {len(result.events)} events streamed back.")
+        typer.echo(f"the call's state: curl -H 'X-API-Key: {key}' {base}/v1/calls/{call_id}")
+        if keep_serving:
+            typer.echo("serving until Ctrl-C ...")
+            await serving
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving

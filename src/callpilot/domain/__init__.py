@@ -1,0 +1,1 @@
+"""The call domain: immutable events and the state folded from them."""

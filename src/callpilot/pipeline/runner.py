@@ -1,0 +1,61 @@
+"""Runs a list of analyzers on one event, turning every failure into an AnalyzerFailed event."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from callpilot.analyzers.base import Analyzer
+from callpilot.core.errors import AnalyzerError, ErrorCategory
+from callpilot.core.logging import get_logger
+from callpilot.core.metrics import PIPELINE_LATENCY
+from callpilot.domain.call import CallState
+from callpilot.domain.events import AnalyzerFailed, Event
+
+__all__ = ["AnalyzerRunner"]
+
+log = get_logger(__name__)
+_MAX_MESSAGE = 300
+
+
+class AnalyzerRunner:
+    """``path`` ("inline" or "background") labels metrics; after ``max_failures`` failures on one call an
+    analyzer is disabled for the rest of that call (a permanent failure disables it at once)."""
+
+    def __init__(self, analyzers: Sequence[Analyzer], *, path: str, max_failures: int) -> None:
+        self.analyzers = list(analyzers)
+        self.path = path
+        self.max_failures = max_failures
+
+    def wants(self, event: Event) -> bool:
+        return any(isinstance(event, a.triggers) for a in self.analyzers)
+
+    async def run(self, call: CallState, event: Event, *, trigger_seq: int) -> list[Event]:
+        produced: list[Event] = []
+        for analyzer in self.analyzers:
+            if not isinstance(event, analyzer.triggers) or call.is_disabled(analyzer.name):
+                continue
+            started = time.perf_counter()
+            try:
+                produced.extend(await analyzer.analyze(call, event))
+            except Exception as exc:
+                produced.append(self._failure(call, analyzer, exc, trigger_seq))
+            finally:
+                PIPELINE_LATENCY.labels(self.path, analyzer.name).observe(time.perf_counter() - started)
+        return produced
+
+    def _failure(self, call: CallState, analyzer: Analyzer, exc: Exception, trigger_seq: int) -> AnalyzerFailed:
+        if isinstance(exc, AnalyzerError):
+            category, permanent, message = exc.category, exc.permanent, str(exc)
+        else:
+            # An unexpected exception is a bug in the analyzer; its type is logged with the traceback, and the
+            # event says only the exception type, since messages may quote transcript text.
+            log.error("analyzer_crashed", analyzer=analyzer.name, call_id=call.call_id, exc_info=exc)
+            category, permanent, message = ErrorCategory.INTERNAL, False, f"unexpected {type(exc).__name__}"
+        health = call.analyzer_health.get(analyzer.name)
+        failures = (health.failures if health else 0) + 1
+        if not permanent and failures >= self.max_failures:
+            permanent = True
+            message = f"{message} (disabled for this call after {failures} failures)"
+        return AnalyzerFailed(analyzer=analyzer.name, category=category, permanent=permanent,
+                              message=message[:_MAX_MESSAGE], trigger_seq=trigger_seq)

@@ -1,0 +1,49 @@
+"""Everything a running callpilot process holds, built from Settings in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from callpilot.analyzers.registry import build_analyzers
+from callpilot.bus.inprocess import InProcessWorkQueue
+from callpilot.core.settings import Settings
+from callpilot.eventlog.base import EventLog
+from callpilot.eventlog.factory import open_event_log
+from callpilot.pipeline.runner import AnalyzerRunner
+from callpilot.service.calls import CallService
+from callpilot.streams.hub import EventHub
+
+__all__ = ["Runtime", "open_runtime"]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    log: EventLog
+    hub: EventHub
+    calls: CallService
+
+    async def close(self) -> None:
+        await self.calls.stop()
+        await self.log.close()
+
+
+async def open_runtime(settings: Settings) -> Runtime:
+    """Validate the pipeline settings, open the log (migrating it) and start the background workers."""
+    pipeline = settings.pipeline
+    inline = AnalyzerRunner(build_analyzers(pipeline.inline, settings.analyzers), path="inline",
+                            max_failures=pipeline.max_failures)
+    background = AnalyzerRunner(build_analyzers(pipeline.background, settings.analyzers), path="background",
+                                max_failures=pipeline.max_failures)
+    log = open_event_log(settings.database_url, settings)
+    await log.start()
+    hub = EventHub(queue_size=settings.streams.queue_size)
+    log.add_listener(hub.publish)
+    calls = CallService(
+        log, inline=inline, background=background,
+        work_queue=InProcessWorkQueue(partitions=pipeline.background_workers,
+                                      capacity=pipeline.background_queue_size),
+        max_segment_chars=settings.max_segment_chars,
+    )
+    await calls.start()
+    return Runtime(settings=settings, log=log, hub=hub, calls=calls)
