@@ -67,7 +67,7 @@ def serve(
         raise typer.Exit(2)
     configure_logging(settings.log_level, settings.log_format)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
-                access_log=False, lifespan="on", timeout_graceful_shutdown=5)
+                access_log=False, lifespan="on", timeout_graceful_shutdown=5, ws_per_message_deflate=False)
 
 
 @app.command()

@@ -28,14 +28,15 @@ class Runtime:
         await self.log.close()
 
 
-async def open_runtime(settings: Settings) -> Runtime:
-    """Validate the pipeline settings, open the log (migrating it) and start the background workers."""
+async def open_runtime(settings: Settings, *, log: EventLog | None = None) -> Runtime:
+    """Validate the pipeline settings, open the log (migrating it) and start the background workers.
+    ``log`` replaces the one ``settings.database_url`` names (an unstarted log; tests pass their own)."""
     pipeline = settings.pipeline
     inline = AnalyzerRunner(build_analyzers(pipeline.inline, settings.analyzers), path="inline",
                             max_failures=pipeline.max_failures)
     background = AnalyzerRunner(build_analyzers(pipeline.background, settings.analyzers), path="background",
                                 max_failures=pipeline.max_failures)
-    log = open_event_log(settings.database_url, settings)
+    log = log if log is not None else open_event_log(settings.database_url, settings)
     await log.start()
     hub = EventHub(queue_size=settings.streams.queue_size)
     log.add_listener(hub.publish)

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 
 from callpilot import __version__
 from callpilot.api.errors import install_error_handlers
@@ -39,7 +38,6 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         version=__version__,
         description="Live agent assist and after-call automation. Events of every call, live and replayable.",
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
     )
     if runtime is not None:
         app.state.runtime = runtime

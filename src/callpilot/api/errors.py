@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from callpilot.core.errors import (
@@ -47,42 +47,43 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "(body)"
 
 
-async def _validation(request: Request, exc: RequestValidationError) -> ORJSONResponse:
+async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         detail = next(e for e in errors if e.get("type") == "json_invalid")
         reason = (detail.get("ctx") or {}).get("error", "not valid JSON")
-        return ORJSONResponse(error_body("malformed_json", f"request body is not valid JSON: {reason}"), 400)
+        return JSONResponse(error_body("malformed_json", f"request body is not valid JSON: {reason}"), 400)
     fields = [{"field": _field_name(tuple(e.get("loc", ()))), "problem": str(e.get("msg"))} for e in errors]
     summary = "; ".join(f"{f['field']}: {f['problem']}" for f in fields)
-    return ORJSONResponse(error_body("validation_error", summary, fields), 422)
+    return JSONResponse(error_body("validation_error", summary, fields), 422)
 
 
-async def _domain(request: Request, exc: CallpilotError) -> ORJSONResponse:
+async def _domain(request: Request, exc: CallpilotError) -> JSONResponse:
     for cls, status, code in _STATUS:
         if isinstance(exc, cls):
             fields = [{"field": exc.field, "problem": str(exc)}] if isinstance(exc, InvalidInput) and exc.field \
                 else None
             if status >= 500:
                 log.warning("request_failed", error=str(exc), status=status)
-                return ORJSONResponse(error_body(code, "the event store is unavailable; retry later"), status)
-            return ORJSONResponse(error_body(code, str(exc), fields), status)
+                return JSONResponse(error_body(code, "the event store is unavailable; retry later"), status)
+            return JSONResponse(error_body(code, str(exc), fields), status)
     return await _unexpected(request, exc)
 
 
-async def _http(request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
         exc.status_code, "http_error")
-    return ORJSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
+    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
 
 
-async def _unexpected(request: Request, exc: Exception) -> ORJSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled_error", path=request.url.path, exc_info=exc)
-    return ORJSONResponse(error_body("internal_error", "internal server error"), 500)
+    return JSONResponse(error_body("internal_error", "internal server error"), 500)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(CallpilotError, _domain)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, _unexpected)
+    # Exceptions nobody expected are answered by RequestContext (the outermost middleware), so that the
+    # 500 also carries the X-Request-ID header.

@@ -13,6 +13,7 @@ import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from callpilot.api.errors import error_body
 from callpilot.core.logging import bind_trace_id, get_logger, new_trace_id
 from callpilot.core.metrics import HTTP_LATENCY
 
@@ -45,16 +46,23 @@ class RequestContext:
         bind_trace_id(trace_id)
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, response_started = message["status"], True
                 message.setdefault("headers", []).append((b"x-request-id", trace_id.encode()))
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            # The last line of defence: log the details, tell the client only that it failed and the trace id.
+            log.error("unhandled_error", path=scope.get("path"), exc_info=exc)
+            if scope["type"] != "http" or response_started:
+                raise
+            await _send_json(send_wrapper, 500, error_body("internal_error", "internal server error"))
         finally:
             if scope["type"] == "http":
                 route = scope.get("route")
@@ -111,10 +119,12 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
     async def _reject(self, send: Send) -> None:
-        from callpilot.api.errors import error_body
-
-        body = orjson.dumps(error_body(
+        await _send_json(send, 413, error_body(
             "payload_too_large", f"request body is larger than the limit of {self.max_bytes} bytes"))
-        headers: list[Any] = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+
+
+async def _send_json(send: Send, status: int, payload: dict[str, Any]) -> None:
+    body = orjson.dumps(payload)
+    headers: list[Any] = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

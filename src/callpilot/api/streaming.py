@@ -19,7 +19,7 @@ from callpilot.runtime import Runtime
 from callpilot.streams.follow import follow
 from callpilot.streams.hub import SlowConsumer
 
-__all__ = ["WS_SLOW_CONSUMER", "resume_position", "sse_response", "websocket_stream"]
+__all__ = ["WS_SLOW_CONSUMER", "WS_UNAUTHORIZED", "refuse", "resume_position", "sse_response", "websocket_stream"]
 
 log = get_logger(__name__)
 
@@ -28,6 +28,12 @@ WS_UNAUTHORIZED = 4401
 _SEND_TIMEOUT = 30.0
 
 MessageHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+async def refuse(websocket: WebSocket, code: int, reason: str) -> None:
+    """Accept, then close with a code and reason: a browser sees those, but not a refused handshake's 403."""
+    await websocket.accept()
+    await websocket.close(code, reason)
 
 
 def resume_position(last_event_id: str | None, after: int | None) -> int:

@@ -28,8 +28,8 @@ class WorkQueue(ABC):
         """Begin handing jobs to ``handler``."""
 
     @abstractmethod
-    async def submit(self, job: Job, *, timeout: float) -> bool:
-        """Queue a job; False when the queue stayed full for ``timeout`` seconds (back-pressure)."""
+    async def submit(self, job: Job, *, wait_seconds: float) -> bool:
+        """Queue a job; False when the queue stayed full for ``wait_seconds`` (back-pressure)."""
 
     @abstractmethod
     async def stop(self, *, drain_seconds: float) -> None:

@@ -35,11 +35,11 @@ class InProcessWorkQueue(WorkQueue):
     def _partition(self, call_id: str) -> asyncio.Queue[Job]:
         return self._queues[zlib.crc32(call_id.encode()) % len(self._queues)]
 
-    async def submit(self, job: Job, *, timeout: float) -> bool:
+    async def submit(self, job: Job, *, wait_seconds: float) -> bool:
         if not self._accepting:
             return False
         try:
-            await asyncio.wait_for(self._partition(job.call_id).put(job), timeout)
+            await asyncio.wait_for(self._partition(job.call_id).put(job), wait_seconds)
         except TimeoutError:
             return False
         return True

@@ -80,17 +80,17 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, _YamlFileSource(settings_cls))
 
 
-_FILE_VALUES: ContextVar[dict[str, Any]] = ContextVar("callpilot_settings_file", default={})
+_FILE_VALUES: ContextVar[dict[str, Any] | None] = ContextVar("callpilot_settings_file", default=None)
 
 
 class _YamlFileSource(PydanticBaseSettingsSource):
     """The settings file's values, handed over by load_settings() for the duration of one construction."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return _FILE_VALUES.get().get(field_name), field_name, False
+        return (_FILE_VALUES.get() or {}).get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return dict(_FILE_VALUES.get())
+        return dict(_FILE_VALUES.get() or {})
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from callpilot.core.errors import ErrorCategory, EventLogError
 
@@ -136,7 +136,10 @@ def decode_event(type_name: str, version: int, data: dict[str, Any]) -> Event:
         data, version = upcast(data), version + 1
     if version > cls.VERSION:
         raise EventLogError(f"{type_name} v{version} is newer than this callpilot understands (v{cls.VERSION})")
-    return cls.model_validate(data)
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        raise EventLogError(f"stored {type_name} v{version} does not match its schema: {exc}") from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ backends decide how they run (a writer thread for SQLite, ``run_sync`` on asyncp
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -51,7 +52,7 @@ def translate_errors() -> Iterator[None]:
         raise EventLogError(f"event store error: {exc}") from exc
 
 
-def _row_to_event(row: sa.Row[Any]) -> RecordedEvent:
+def _row_to_event(row: Any) -> RecordedEvent:
     recorded_at = row.recorded_at
     if recorded_at.tzinfo is None:  # SQLite hands back naive datetimes; we only ever store UTC
         recorded_at = recorded_at.replace(tzinfo=UTC)
@@ -104,10 +105,8 @@ class SqlEventLog(EventLog):
     async def close(self) -> None:
         if self._writer_task is not None:
             self._writer_task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._writer_task
-            except asyncio.CancelledError:
-                pass
             self._writer_task = None
         await self._dispose()
 

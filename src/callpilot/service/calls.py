@@ -223,7 +223,7 @@ class CallService:
             if not self.background.wants(recorded.event):
                 continue
             job = Job(call_id=recorded.call_id, seq=recorded.seq, trace_id=recorded.trace_id)
-            if not await self.work_queue.submit(job, timeout=self.enqueue_timeout):
+            if not await self.work_queue.submit(job, wait_seconds=self.enqueue_timeout):
                 log.warning("background_queue_full", call_id=recorded.call_id, seq=recorded.seq)
                 await self.log.append(recorded.call_id, [AnalyzerFailed(
                     analyzer="background", category=ErrorCategory.RATE_LIMIT, permanent=False,

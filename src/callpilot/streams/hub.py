@@ -22,12 +22,12 @@ class Subscription:
         self.queue: asyncio.Queue[RecordedEvent] = asyncio.Queue(maxsize=size)
         self.overflowed = False
 
-    async def get(self, timeout: float) -> RecordedEvent | None:
-        """The next live event, or None after ``timeout`` seconds without one."""
+    async def get(self, idle_seconds: float) -> RecordedEvent | None:
+        """The next live event, or None after ``idle_seconds`` without one."""
         if self.overflowed:
             raise SlowConsumer(f"subscriber fell more than {self.queue.maxsize} events behind")
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            return await asyncio.wait_for(self.queue.get(), idle_seconds)
         except TimeoutError:
             return None
 

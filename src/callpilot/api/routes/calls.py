@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket, status
-from fastapi.responses import ORJSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from callpilot.api.deps import Identity, get_calls, get_identity, get_runtime, get_ws_identity, trace_id
 from callpilot.api.routes.feedback import record_feedback, websocket_messages
 from callpilot.api.schemas import EndCallBody, EventPage, FeedbackRequest, SegmentCreated
-from callpilot.api.streaming import WS_UNAUTHORIZED, resume_position, sse_response, websocket_stream
+from callpilot.api.streaming import WS_UNAUTHORIZED, refuse, resume_position, sse_response, websocket_stream
 from callpilot.domain.call import CallState, CallSummary, Segment
 from callpilot.runtime import Runtime
 from callpilot.service.calls import CallService, NewCall, NewSegment
@@ -22,9 +22,9 @@ router = APIRouter(prefix="/v1", tags=["calls"])
 
 @router.post("/calls", response_model=CallState, status_code=201)
 async def create_call(body: NewCall, _: Identity = Depends(get_identity), calls: CallService = Depends(get_calls),
-                      trace: str | None = Depends(trace_id)) -> ORJSONResponse:
+                      trace: str | None = Depends(trace_id)) -> JSONResponse:
     state, created = await calls.start_call(body, trace_id=trace)
-    return ORJSONResponse(state.model_dump(mode="json"), status_code=201 if created else 200)
+    return JSONResponse(state.model_dump(mode="json"), status_code=201 if created else 200)
 
 
 @router.get("/calls", response_model=list[CallSummary])
@@ -43,12 +43,12 @@ async def get_call(call_id: str, _: Identity = Depends(get_identity),
 @router.post("/calls/{call_id}/segments", response_model=SegmentCreated, status_code=201)
 async def add_segment(call_id: str, body: NewSegment, _: Identity = Depends(get_identity),
                       calls: CallService = Depends(get_calls), trace: str | None = Depends(trace_id)
-                      ) -> ORJSONResponse:
+                      ) -> JSONResponse:
     outcome = await calls.add_segment(call_id, body, trace_id=trace)
     answer = SegmentCreated(duplicate=outcome.duplicate, segment=outcome.segment.to_wire(),
                             produced=[e.to_wire() for e in outcome.produced],
                             processing_time_ms=outcome.processing_ms)
-    return ORJSONResponse(answer.model_dump(), status_code=200 if outcome.duplicate else 201)
+    return JSONResponse(answer.model_dump(), status_code=200 if outcome.duplicate else 201)
 
 
 @router.get("/calls/{call_id}/segments", response_model=list[Segment])
@@ -83,7 +83,7 @@ async def call_events(call_id: str, request: Request, after: int | None = Query(
         return sse_response(request, runtime, call_id=call_id, after=start)
     events = await runtime.log.read(after_position=start, limit=limit + 1, call_id=call_id)
     page = events[:limit]
-    return ORJSONResponse(EventPage(events=[e.to_wire() for e in page],
+    return JSONResponse(EventPage(events=[e.to_wire() for e in page],
                                     next_after=page[-1].position if page else start,
                                     more=len(events) > limit).model_dump())
 
@@ -92,10 +92,10 @@ async def call_events(call_id: str, request: Request, after: int | None = Query(
 async def call_events_ws(websocket: WebSocket, call_id: str, after: int | None = Query(None, ge=0)) -> None:
     runtime: Runtime = websocket.app.state.runtime
     if await get_ws_identity(websocket) is None:
-        await websocket.close(WS_UNAUTHORIZED, "missing or invalid API key")
+        await refuse(websocket, WS_UNAUTHORIZED, "missing or invalid API key")
         return
     if await runtime.calls.states.load(call_id) is None:
-        await websocket.close(status.WS_1008_POLICY_VIOLATION, f"unknown call {call_id}")
+        await refuse(websocket, status.WS_1008_POLICY_VIOLATION, f"unknown call {call_id}")
         return
     await websocket_stream(websocket, runtime, call_id=call_id, after=after or 0,
                            on_message=websocket_messages(runtime.calls, call_id))
@@ -116,7 +116,7 @@ async def supervisor_stream(request: Request, after: int | None = Query(None, ge
 async def supervisor_ws(websocket: WebSocket, after: int | None = Query(None, ge=0)) -> None:
     runtime: Runtime = websocket.app.state.runtime
     if await get_ws_identity(websocket) is None:
-        await websocket.close(WS_UNAUTHORIZED, "missing or invalid API key")
+        await refuse(websocket, WS_UNAUTHORIZED, "missing or invalid API key")
         return
     start = after if after is not None else await runtime.log.last_position()
     await websocket_stream(websocket, runtime, call_id=None, after=start,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import ORJSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from callpilot.api.deps import get_runtime
@@ -22,13 +22,13 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(runtime: Runtime = Depends(get_runtime)) -> ORJSONResponse:
+async def readyz(runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
     """The process can serve: its event store answers."""
     try:
         position = await runtime.log.last_position()
     except EventLogError:
-        return ORJSONResponse({"status": "unavailable", "checks": {"event_log": "unreachable"}}, 503)
-    return ORJSONResponse({"status": "ready", "checks": {"event_log": "ok"}, "last_position": position,
+        return JSONResponse({"status": "unavailable", "checks": {"event_log": "unreachable"}}, 503)
+    return JSONResponse({"status": "ready", "checks": {"event_log": "ok"}, "last_position": position,
                            "background_queue_depth": runtime.calls.work_queue.depth(),
                            "stream_subscribers": runtime.hub.count()})
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket, status
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
 
 from callpilot.api.deps import Identity, get_calls, get_identity, get_runtime, get_ws_identity, trace_id
@@ -17,7 +17,7 @@ from callpilot.api.schemas import (
     TranscriptionRequest,
     TranscriptionResponse,
 )
-from callpilot.api.streaming import WS_UNAUTHORIZED, resume_position, sse_response, websocket_stream
+from callpilot.api.streaming import WS_UNAUTHORIZED, refuse, resume_position, sse_response, websocket_stream
 from callpilot.runtime import Runtime
 from callpilot.service.calls import QUESTION_TYPES, SUGGESTION_TYPES, CallService, NewSegment
 
@@ -29,11 +29,11 @@ router = APIRouter(prefix="/api/realtime", tags=["realtime (integration guide)"]
 @router.post("/call/start", response_model=StartCallResponse)
 async def start_call(body: StartCallRequest, _: Identity = Depends(get_identity),
                      calls: CallService = Depends(get_calls), trace: str | None = Depends(trace_id)
-                     ) -> ORJSONResponse:
+                     ) -> JSONResponse:
     state, created = await calls.start_call(body, trace_id=trace)
     answer = StartCallResponse(status="started" if created else "already_started",
                                session_id=state.call_id, call_id=state.call_id)
-    return ORJSONResponse(answer.model_dump(), status_code=201 if created else 200)
+    return JSONResponse(answer.model_dump(), status_code=201 if created else 200)
 
 
 @router.post("/transcription", response_model=TranscriptionResponse)
@@ -85,10 +85,10 @@ async def stream(session_id: str, request: Request, after: int | None = Query(No
 async def websocket(websocket: WebSocket, session_id: str, after: int | None = Query(None, ge=0)) -> None:
     runtime: Runtime = websocket.app.state.runtime
     if await get_ws_identity(websocket) is None:
-        await websocket.close(WS_UNAUTHORIZED, "missing or invalid API key")
+        await refuse(websocket, WS_UNAUTHORIZED, "missing or invalid API key")
         return
     if runtime.calls.states.cached(session_id) is None and await runtime.calls.states.load(session_id) is None:
-        await websocket.close(status.WS_1008_POLICY_VIOLATION, f"unknown session {session_id}")
+        await refuse(websocket, status.WS_1008_POLICY_VIOLATION, f"unknown session {session_id}")
         return
     await websocket_stream(websocket, runtime, call_id=session_id, after=after or 0,
                            on_message=websocket_messages(runtime.calls, session_id))

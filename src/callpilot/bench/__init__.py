@@ -1,0 +1,1 @@
+"""``callpilot bench``: measured performance, written to docs/benchmarks.md."""

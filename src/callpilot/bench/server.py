@@ -1,0 +1,77 @@
+"""A callpilot server in its own process, as the benchmarks measure it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from callpilot.core.errors import CallpilotError
+
+__all__ = ["BENCH_KEY", "fresh_postgres_database", "server_process"]
+
+BENCH_KEY = "bench-" + uuid.uuid4().hex
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@asynccontextmanager
+async def server_process(db_url: str, log_file: Path) -> AsyncIterator[str]:
+    """Start ``callpilot serve`` on a free port; yield its base URL once it is ready."""
+    port = _free_port()
+    env = {**os.environ, "CALLPILOT_API_KEY": BENCH_KEY, "CALLPILOT_LOG_LEVEL": "warning"}
+    with log_file.open("ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "callpilot", "serve", "--port", str(port), "--db", db_url],
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=url) as client:
+            for _ in range(400):
+                if proc.poll() is not None:
+                    raise CallpilotError(f"benchmark server exited with {proc.returncode}; see {log_file}")
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)
+            else:
+                raise CallpilotError(f"benchmark server did not become ready; see {log_file}")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@asynccontextmanager
+async def fresh_postgres_database(server_url: str) -> AsyncIterator[tuple[str, str]]:
+    """A new, empty database on that server for one run, dropped afterwards; yields (url, server version)."""
+    plain = server_url.replace("postgresql+asyncpg://", "postgresql://")
+    try:
+        admin = await asyncpg.connect(plain, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise CallpilotError(f"cannot reach the benchmark PostgreSQL server: {exc}") from exc
+    name = f"callpilot_bench_{uuid.uuid4().hex[:8]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    version = str(await admin.fetchval("SHOW server_version"))
+    try:
+        yield plain.rsplit("/", 1)[0] + f"/{name}", version
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()

@@ -1,0 +1,1 @@
+"""Contract test bases and fakes that backend and plug-in authors can reuse."""
