@@ -1,7 +1,8 @@
-"""Dependencies every route resolves: the runtime and the caller's identity (the one place auth plugs in).
+"""What every route resolves: the caller (identity, runtime, trace id). Authentication plugs in here, once.
 
-All are ``async def``: FastAPI runs plain ``def`` dependencies in a thread pool, which cost a fifth of the
-server's CPU per request in the benchmark profile.
+Dependencies are ``async def``: FastAPI runs plain ``def`` dependencies in a thread pool, which cost a fifth of
+the server's CPU per request in the benchmark profile; and there is one of them, not several, because
+dependency resolution itself is a visible cost per request.
 """
 
 from __future__ import annotations
@@ -9,28 +10,30 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from fastapi import Depends, HTTPException, Request, WebSocket
+from fastapi import HTTPException, Request, WebSocket
 from starlette.datastructures import Headers, QueryParams
 
 from callpilot.core.logging import current_trace_id
 from callpilot.runtime import Runtime
 from callpilot.service.calls import CallService
 
-__all__ = ["Identity", "authenticate", "get_calls", "get_identity", "get_runtime", "trace_id"]
+__all__ = ["Caller", "Identity", "authenticate", "get_caller", "get_ws_identity"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Identity:
     subject: str
 
 
-async def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+@dataclass(frozen=True, slots=True)
+class Caller:
+    identity: Identity
+    runtime: Runtime
+    trace_id: str | None
 
-
-async def get_calls(runtime: Runtime = Depends(get_runtime)) -> CallService:
-    return runtime.calls
+    @property
+    def calls(self) -> CallService:
+        return self.runtime.calls
 
 
 def authenticate(runtime: Runtime, headers: Headers, query: QueryParams) -> Identity | None:
@@ -51,18 +54,15 @@ def authenticate(runtime: Runtime, headers: Headers, query: QueryParams) -> Iden
     return None
 
 
-async def get_identity(request: Request, runtime: Runtime = Depends(get_runtime)) -> Identity:
+async def get_caller(request: Request) -> Caller:
+    runtime: Runtime = request.app.state.runtime
     identity = authenticate(runtime, request.headers, request.query_params)
     if identity is None:
         raise HTTPException(401, "missing or invalid API key (send X-API-Key or Authorization: Bearer)",
                             headers={"WWW-Authenticate": "Bearer"})
-    return identity
+    return Caller(identity=identity, runtime=runtime, trace_id=current_trace_id())
 
 
 async def get_ws_identity(websocket: WebSocket) -> Identity | None:
     runtime: Runtime = websocket.app.state.runtime
     return authenticate(runtime, websocket.headers, websocket.query_params)
-
-
-async def trace_id() -> str | None:
-    return current_trace_id()

@@ -74,7 +74,11 @@ class RequestContext:
 
 
 class BodySizeLimit:
-    """413 for bodies over ``max_bytes``, by Content-Length when given, else while the body streams in."""
+    """413 for bodies over ``max_bytes``, by Content-Length when given, else while the body streams in.
+
+    FastAPI's own ``max_body_size`` was tried: Starlette then answers the Content-Length case with a plain-text
+    413 and the chunked case surfaced as a 500 ("Stream consumed"), so clients would not get our JSON error.
+    """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app

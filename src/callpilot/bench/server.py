@@ -34,13 +34,14 @@ async def server_process(db_url: str, log_file: Path) -> AsyncIterator[str]:
     port = _free_port()
     env = {**os.environ, "CALLPILOT_API_KEY": BENCH_KEY, "CALLPILOT_LOG_LEVEL": "warning"}
     with log_file.open("ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "callpilot", "serve", "--port", str(port), "--db", db_url],
-                                env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "callpilot", "serve", "--port", str(port), "--db", db_url,
+            env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=url) as client:
             for _ in range(400):
-                if proc.poll() is not None:
+                if proc.returncode is not None:
                     raise CallpilotError(f"benchmark server exited with {proc.returncode}; see {log_file}")
                 try:
                     if (await client.get("/readyz")).status_code == 200:
@@ -54,9 +55,10 @@ async def server_process(db_url: str, log_file: Path) -> AsyncIterator[str]:
     finally:
         proc.terminate()
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
             proc.kill()
+            await proc.wait()
 
 
 @asynccontextmanager

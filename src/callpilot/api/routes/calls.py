@@ -7,13 +7,13 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket, status
 from fastapi.responses import JSONResponse, Response
 
-from callpilot.api.deps import Identity, get_calls, get_identity, get_runtime, get_ws_identity, trace_id
+from callpilot.api.deps import Caller, get_caller, get_ws_identity
 from callpilot.api.routes.feedback import record_feedback, websocket_messages
 from callpilot.api.schemas import EndCallBody, EventPage, FeedbackRequest, SegmentCreated
 from callpilot.api.streaming import WS_UNAUTHORIZED, refuse, resume_position, sse_response, websocket_stream
 from callpilot.domain.call import CallState, CallSummary, Segment
 from callpilot.runtime import Runtime
-from callpilot.service.calls import CallService, NewCall, NewSegment
+from callpilot.service.calls import NewCall, NewSegment
 
 __all__ = ["router"]
 
@@ -21,30 +21,26 @@ router = APIRouter(prefix="/v1", tags=["calls"])
 
 
 @router.post("/calls", response_model=CallState, status_code=201)
-async def create_call(body: NewCall, _: Identity = Depends(get_identity), calls: CallService = Depends(get_calls),
-                      trace: str | None = Depends(trace_id)) -> JSONResponse:
-    state, created = await calls.start_call(body, trace_id=trace)
+async def create_call(body: NewCall, caller: Caller = Depends(get_caller)) -> JSONResponse:
+    state, created = await caller.calls.start_call(body, trace_id=caller.trace_id)
     return JSONResponse(state.model_dump(mode="json"), status_code=201 if created else 200)
 
 
 @router.get("/calls", response_model=list[CallSummary])
 async def list_calls(status_: Literal["live", "ended"] | None = Query(None, alias="status"),
-                     limit: int = Query(100, ge=1, le=1000), _: Identity = Depends(get_identity),
-                     calls: CallService = Depends(get_calls)) -> list[CallSummary]:
-    return await calls.list_calls(status=status_, limit=limit)
+                     limit: int = Query(100, ge=1, le=1000), caller: Caller = Depends(get_caller)) -> list[CallSummary]:
+    return await caller.calls.list_calls(status=status_, limit=limit)
 
 
 @router.get("/calls/{call_id}", response_model=CallState)
-async def get_call(call_id: str, _: Identity = Depends(get_identity),
-                   calls: CallService = Depends(get_calls)) -> CallState:
-    return await calls.get_call(call_id)
+async def get_call(call_id: str, caller: Caller = Depends(get_caller)) -> CallState:
+    return await caller.calls.get_call(call_id)
 
 
 @router.post("/calls/{call_id}/segments", response_model=SegmentCreated, status_code=201)
-async def add_segment(call_id: str, body: NewSegment, _: Identity = Depends(get_identity),
-                      calls: CallService = Depends(get_calls), trace: str | None = Depends(trace_id)
+async def add_segment(call_id: str, body: NewSegment, caller: Caller = Depends(get_caller)
                       ) -> JSONResponse:
-    outcome = await calls.add_segment(call_id, body, trace_id=trace)
+    outcome = await caller.calls.add_segment(call_id, body, trace_id=caller.trace_id)
     answer = SegmentCreated(duplicate=outcome.duplicate, segment=outcome.segment.to_wire(),
                             produced=[e.to_wire() for e in outcome.produced],
                             processing_time_ms=outcome.processing_ms)
@@ -52,36 +48,33 @@ async def add_segment(call_id: str, body: NewSegment, _: Identity = Depends(get_
 
 
 @router.get("/calls/{call_id}/segments", response_model=list[Segment])
-async def list_segments(call_id: str, _: Identity = Depends(get_identity),
-                        calls: CallService = Depends(get_calls)) -> list[Segment]:
-    return (await calls.get_call(call_id)).segments
+async def list_segments(call_id: str, caller: Caller = Depends(get_caller)) -> list[Segment]:
+    return (await caller.calls.get_call(call_id)).segments
 
 
 @router.post("/calls/{call_id}/end", response_model=CallState)
-async def end_call(call_id: str, body: EndCallBody | None = None, _: Identity = Depends(get_identity),
-                   calls: CallService = Depends(get_calls), trace: str | None = Depends(trace_id)) -> CallState:
-    state, _ended = await calls.end_call(call_id, (body or EndCallBody()).status, trace_id=trace)
+async def end_call(call_id: str, body: EndCallBody | None = None, caller: Caller = Depends(get_caller)) -> CallState:
+    state, _ended = await caller.calls.end_call(call_id, (body or EndCallBody()).status, trace_id=caller.trace_id)
     return state
 
 
 @router.post("/calls/{call_id}/feedback", status_code=201)
-async def feedback(call_id: str, body: FeedbackRequest, _: Identity = Depends(get_identity),
-                   calls: CallService = Depends(get_calls)) -> dict[str, Any]:
-    return await record_feedback(calls, call_id, body)
+async def feedback(call_id: str, body: FeedbackRequest, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
+    return await record_feedback(caller.calls, call_id, body)
 
 
 @router.get("/calls/{call_id}/events", response_model=EventPage,
             responses={200: {"content": {"text/event-stream": {}}}})
 async def call_events(call_id: str, request: Request, after: int | None = Query(None, ge=0),
                       limit: int = Query(500, ge=1, le=5000), last_event_id: str | None = Header(None),
-                      _: Identity = Depends(get_identity), runtime: Runtime = Depends(get_runtime)) -> Response:
+                      caller: Caller = Depends(get_caller)) -> Response:
     """A JSON page of the call's events after ``after`` (a position), or, with ``Accept: text/event-stream``,
     the live SSE stream from there."""
-    await runtime.calls.get_call(call_id)
+    await caller.runtime.calls.get_call(call_id)
     start = resume_position(last_event_id, after)
     if "text/event-stream" in request.headers.get("accept", ""):
-        return sse_response(request, runtime, call_id=call_id, after=start)
-    events = await runtime.log.read(after_position=start, limit=limit + 1, call_id=call_id)
+        return sse_response(request, caller.runtime, call_id=call_id, after=start)
+    events = await caller.runtime.log.read(after_position=start, limit=limit + 1, call_id=call_id)
     page = events[:limit]
     return JSONResponse(EventPage(events=[e.to_wire() for e in page],
                                     next_after=page[-1].position if page else start,
@@ -103,13 +96,12 @@ async def call_events_ws(websocket: WebSocket, call_id: str, after: int | None =
 
 @router.get("/stream", responses={200: {"content": {"text/event-stream": {}}}})
 async def supervisor_stream(request: Request, after: int | None = Query(None, ge=0),
-                            last_event_id: str | None = Header(None), _: Identity = Depends(get_identity),
-                            runtime: Runtime = Depends(get_runtime)) -> Response:
+                            last_event_id: str | None = Header(None), caller: Caller = Depends(get_caller)) -> Response:
     """Every event of every call (the supervisor's view), as SSE. Without ``after`` it starts at the live
     edge; pass ``after=0`` for the whole history."""
     start = resume_position(last_event_id, after) if (last_event_id or after is not None) \
-        else await runtime.log.last_position()
-    return sse_response(request, runtime, call_id=None, after=start)
+        else await caller.runtime.log.last_position()
+    return sse_response(request, caller.runtime, call_id=None, after=start)
 
 
 @router.websocket("/stream/ws")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from callpilot.api.deps import get_runtime
 from callpilot.core.errors import EventLogError
 from callpilot.runtime import Runtime
 
@@ -22,8 +21,9 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+async def readyz(request: Request) -> JSONResponse:
     """The process can serve: its event store answers."""
+    runtime: Runtime = request.app.state.runtime
     try:
         position = await runtime.log.last_position()
     except EventLogError:

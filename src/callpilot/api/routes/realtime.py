@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket, statu
 from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
 
-from callpilot.api.deps import Identity, get_calls, get_identity, get_runtime, get_ws_identity, trace_id
+from callpilot.api.deps import Caller, get_caller, get_ws_identity
 from callpilot.api.routes.feedback import websocket_messages
 from callpilot.api.schemas import (
     EndCallRequest,
@@ -19,7 +19,7 @@ from callpilot.api.schemas import (
 )
 from callpilot.api.streaming import WS_UNAUTHORIZED, refuse, resume_position, sse_response, websocket_stream
 from callpilot.runtime import Runtime
-from callpilot.service.calls import QUESTION_TYPES, SUGGESTION_TYPES, CallService, NewSegment
+from callpilot.service.calls import QUESTION_TYPES, SUGGESTION_TYPES, NewSegment
 
 __all__ = ["router"]
 
@@ -27,21 +27,19 @@ router = APIRouter(prefix="/api/realtime", tags=["realtime (integration guide)"]
 
 
 @router.post("/call/start", response_model=StartCallResponse)
-async def start_call(body: StartCallRequest, _: Identity = Depends(get_identity),
-                     calls: CallService = Depends(get_calls), trace: str | None = Depends(trace_id)
+async def start_call(body: StartCallRequest, caller: Caller = Depends(get_caller)
                      ) -> JSONResponse:
-    state, created = await calls.start_call(body, trace_id=trace)
+    state, created = await caller.calls.start_call(body, trace_id=caller.trace_id)
     answer = StartCallResponse(status="started" if created else "already_started",
                                session_id=state.call_id, call_id=state.call_id)
     return JSONResponse(answer.model_dump(), status_code=201 if created else 200)
 
 
 @router.post("/transcription", response_model=TranscriptionResponse)
-async def transcription(body: TranscriptionRequest, _: Identity = Depends(get_identity),
-                        calls: CallService = Depends(get_calls), trace: str | None = Depends(trace_id)
+async def transcription(body: TranscriptionRequest, caller: Caller = Depends(get_caller)
                         ) -> TranscriptionResponse:
     segment = NewSegment(**body.model_dump(exclude={"session_id"}))
-    outcome = await calls.add_segment(body.session_id, segment, trace_id=trace)
+    outcome = await caller.calls.add_segment(body.session_id, segment, trace_id=caller.trace_id)
     data = outcome.segment.event.model_dump()
     return TranscriptionResponse(
         status="duplicate" if outcome.duplicate else "ok", segment_id=data["segment_id"],
@@ -52,20 +50,18 @@ async def transcription(body: TranscriptionRequest, _: Identity = Depends(get_id
 
 
 @router.post("/call/end", response_model=EndCallResponse)
-async def end_call(body: EndCallRequest, _: Identity = Depends(get_identity),
-                   calls: CallService = Depends(get_calls), trace: str | None = Depends(trace_id)
+async def end_call(body: EndCallRequest, caller: Caller = Depends(get_caller)
                    ) -> EndCallResponse:
-    state, ended_now = await calls.end_call(body.session_id, body.status, trace_id=trace)
+    state, ended_now = await caller.calls.end_call(body.session_id, body.status, trace_id=caller.trace_id)
     return EndCallResponse(status="ended" if ended_now else "already_ended", session_id=state.call_id,
                            call_id=state.call_id, end_status=state.end_status)
 
 
 @router.get("/suggestions/{session_id}", response_model=SuggestionsResponse)
-async def suggestions(session_id: str, _: Identity = Depends(get_identity),
-                      calls: CallService = Depends(get_calls)) -> SuggestionsResponse:
+async def suggestions(session_id: str, caller: Caller = Depends(get_caller)) -> SuggestionsResponse:
     """The suggestions and clarifying questions currently shown for the call (filled by the agent-assist
     analyzers; empty while none is configured)."""
-    state = await calls.get_call(session_id)
+    state = await caller.calls.get_call(session_id)
     assist = state.analyzers.get("assist", {})
     return SuggestionsResponse(session_id=session_id, suggestions=list(assist.get("suggestions", [])),
                                questions=list(assist.get("questions", [])))
@@ -74,11 +70,10 @@ async def suggestions(session_id: str, _: Identity = Depends(get_identity),
 @router.get("/stream/{session_id}", response_class=EventSourceResponse,
             responses={200: {"content": {"text/event-stream": {}}}})
 async def stream(session_id: str, request: Request, after: int | None = Query(None, ge=0),
-                 last_event_id: str | None = Header(None), _: Identity = Depends(get_identity),
-                 runtime: Runtime = Depends(get_runtime)) -> EventSourceResponse:
+                 last_event_id: str | None = Header(None), caller: Caller = Depends(get_caller)) -> EventSourceResponse:
     """Server-Sent Events of the call: ``id`` is the event's position; reconnect with ``Last-Event-ID``."""
-    await runtime.calls.get_call(session_id)
-    return sse_response(request, runtime, call_id=session_id, after=resume_position(last_event_id, after))
+    await caller.runtime.calls.get_call(session_id)
+    return sse_response(request, caller.runtime, call_id=session_id, after=resume_position(last_event_id, after))
 
 
 @router.websocket("/ws/{session_id}")
