@@ -8,7 +8,7 @@ an event whose stored ``version`` is older than its class's ``VERSION`` is upcas
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
@@ -152,6 +152,8 @@ class RecordedEvent:
     event: Event
     recorded_at: datetime
     trace_id: str | None = None
+    data_json: str | None = field(default=None, compare=False, repr=False)
+    """The event's data as stored (JSON); streams embed it as is instead of serialising the event again."""
 
     @property
     def type(self) -> str:
@@ -171,4 +173,11 @@ class RecordedEvent:
         }
 
     def to_json(self) -> bytes:
-        return orjson.dumps(self.to_wire())
+        """``to_wire()`` as JSON bytes, reusing the stored JSON of the data when there is one."""
+        if self.data_json is None:
+            return orjson.dumps(self.to_wire())
+        return orjson.dumps({
+            "position": self.position, "call_id": self.call_id, "seq": self.seq, "type": self.type,
+            "version": self.event.VERSION, "recorded_at": self.recorded_at.isoformat(), "trace_id": self.trace_id,
+            "data": orjson.Fragment(self.data_json),
+        })

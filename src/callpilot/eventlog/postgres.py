@@ -33,8 +33,11 @@ class PostgresEventLog(SqlEventLog):
 
     async def _open(self) -> None:
         connect_args = {"server_settings": {"search_path": self.search_path}} if self.search_path else {}
+        # No pool_pre_ping: it costs a round trip per checkout on the hot path. A connection that died with the
+        # server fails its next statement (StorageUnavailable, a 503 the client retries) and SQLAlchemy
+        # discards it, so the following checkout gets a fresh one.
         self._engine = create_async_engine(self.url, pool_size=self.pool_size, max_overflow=self.pool_size,
-                                           pool_pre_ping=True, connect_args=connect_args)
+                                           connect_args=connect_args)
         await upgrade(self._engine, advisory_lock=True)
 
     async def _dispose(self) -> None:

@@ -66,7 +66,7 @@ def _row_to_event(row: Any) -> RecordedEvent:
     return RecordedEvent(
         position=row.position, call_id=row.call_id, seq=row.seq,
         event=decode_event(row.type, row.version, orjson.loads(row.data)),
-        recorded_at=recorded_at, trace_id=row.trace_id,
+        recorded_at=recorded_at, trace_id=row.trace_id, data_json=row.data,
     )
 
 
@@ -264,7 +264,8 @@ def _append_batch(conn: Connection, batch: list[_Request], now: datetime) -> lis
         request = batch[index]
         outcomes[index] = AppendResult(events=tuple(
             RecordedEvent(position=positions[start + i], call_id=request.call_id, seq=params[start + i]["seq"],
-                          event=request.events[i], recorded_at=now, trace_id=request.trace_id)
+                          event=request.events[i], recorded_at=now, trace_id=request.trace_id,
+                          data_json=request.data[i])
             for i in range(end - start)
         ))
     for index, owner in repeats.items():

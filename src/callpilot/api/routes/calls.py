@@ -7,6 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket, status
 from fastapi.responses import JSONResponse, Response
 
+from callpilot.api.body import json_body, openapi_body
 from callpilot.api.deps import Caller, get_caller, get_ws_identity
 from callpilot.api.routes.feedback import record_feedback, websocket_messages
 from callpilot.api.schemas import EndCallBody, EventPage, FeedbackRequest, SegmentCreated
@@ -37,8 +38,10 @@ async def get_call(call_id: str, caller: Caller = Depends(get_caller)) -> CallSt
     return await caller.calls.get_call(call_id)
 
 
-@router.post("/calls/{call_id}/segments", response_model=SegmentCreated, status_code=201)
-async def add_segment(call_id: str, body: NewSegment, caller: Caller = Depends(get_caller)
+@router.post("/calls/{call_id}/segments", response_model=SegmentCreated, status_code=201,
+             openapi_extra=openapi_body(NewSegment))
+async def add_segment(call_id: str, body: NewSegment = Depends(json_body(NewSegment)),
+                      caller: Caller = Depends(get_caller)
                       ) -> JSONResponse:
     outcome = await caller.calls.add_segment(call_id, body, trace_id=caller.trace_id)
     answer = SegmentCreated(duplicate=outcome.duplicate, segment=outcome.segment.to_wire(),

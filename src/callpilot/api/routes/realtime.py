@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket, statu
 from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
 
+from callpilot.api.body import json_body, openapi_body
 from callpilot.api.deps import Caller, get_caller, get_ws_identity
 from callpilot.api.routes.feedback import websocket_messages
 from callpilot.api.schemas import (
@@ -18,8 +19,9 @@ from callpilot.api.schemas import (
     TranscriptionResponse,
 )
 from callpilot.api.streaming import WS_UNAUTHORIZED, refuse, resume_position, sse_response, websocket_stream
+from callpilot.domain.events import SegmentReceived
 from callpilot.runtime import Runtime
-from callpilot.service.calls import QUESTION_TYPES, SUGGESTION_TYPES, NewSegment
+from callpilot.service.calls import QUESTION_TYPES, SUGGESTION_TYPES
 
 __all__ = ["router"]
 
@@ -35,14 +37,15 @@ async def start_call(body: StartCallRequest, caller: Caller = Depends(get_caller
     return JSONResponse(answer.model_dump(), status_code=201 if created else 200)
 
 
-@router.post("/transcription", response_model=TranscriptionResponse)
-async def transcription(body: TranscriptionRequest, caller: Caller = Depends(get_caller)
-                        ) -> TranscriptionResponse:
-    segment = NewSegment(**body.model_dump(exclude={"session_id"}))
-    outcome = await caller.calls.add_segment(body.session_id, segment, trace_id=caller.trace_id)
-    data = outcome.segment.event.model_dump()
+@router.post("/transcription", response_model=TranscriptionResponse,
+             openapi_extra=openapi_body(TranscriptionRequest))
+async def transcription(body: TranscriptionRequest = Depends(json_body(TranscriptionRequest)),
+                        caller: Caller = Depends(get_caller)) -> TranscriptionResponse:
+    outcome = await caller.calls.add_segment(body.session_id, body, trace_id=caller.trace_id)
+    event = outcome.segment.event
+    assert isinstance(event, SegmentReceived)
     return TranscriptionResponse(
-        status="duplicate" if outcome.duplicate else "ok", segment_id=data["segment_id"],
+        status="duplicate" if outcome.duplicate else "ok", segment_id=event.segment_id,
         seq=outcome.segment.seq, position=outcome.segment.position,
         suggestions_count=outcome.count(SUGGESTION_TYPES), questions_count=outcome.count(QUESTION_TYPES),
         processing_time_ms=outcome.processing_ms,
