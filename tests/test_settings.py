@@ -50,3 +50,10 @@ def test_bad_settings_files_fail_loudly(tmp_path: Path, content: str, message: s
 def test_missing_settings_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nope.yaml")
+
+
+def test_the_example_settings_file_loads() -> None:
+    example = Path(__file__).resolve().parents[1] / "examples" / "callpilot.yaml"
+    settings = load_settings(example)
+    assert settings.pipeline.inline == ["talk_stats"]
+    assert settings.analyzers["talk_stats"]["min_silence"] == 2.0

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from callpilot.analyzers.registry import build_analyzers
 from callpilot.bus.inprocess import InProcessWorkQueue
+from callpilot.core.metrics import count_appended
 from callpilot.core.settings import Settings
 from callpilot.eventlog.base import EventLog
 from callpilot.eventlog.factory import open_event_log
@@ -40,6 +41,7 @@ async def open_runtime(settings: Settings, *, log: EventLog | None = None) -> Ru
     await log.start()
     hub = EventHub(queue_size=settings.streams.queue_size)
     log.add_listener(hub.publish)
+    log.add_listener(count_appended)
     calls = CallService(
         log, inline=inline, background=background,
         work_queue=InProcessWorkQueue(partitions=pipeline.background_workers,

@@ -148,12 +148,17 @@ async def test_api_key_is_required(client: httpx.AsyncClient, headers: dict, sta
 
 
 async def test_health_ready_and_metrics_need_no_key(client: httpx.AsyncClient) -> None:
+    await start_call(client, "m-1")
+    await send_segment(client, "m-1")
     client.headers.pop("X-API-Key")
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
     metrics = (await client.get("/metrics")).text
-    assert "callpilot_http_request_seconds" in metrics and "callpilot_stream_subscribers" in metrics
+    for name in ('method="POST",route="/api/realtime/transcription",status="200"',
+                 'callpilot_events_appended_total{type="TalkStatsUpdated"}', "callpilot_segments_received_total",
+                 'analyzer="talk_stats",path="inline"', "callpilot_stream_subscribers"):
+        assert name in metrics, name
 
 
 async def test_internal_errors_do_not_leak(client: httpx.AsyncClient, runtime: Runtime,

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from prometheus_client import Counter, Gauge, Histogram
+
+if TYPE_CHECKING:
+    from callpilot.domain.events import RecordedEvent
 
 __all__ = [
     "EVENTS_APPENDED",
+    "count_appended",
     "HTTP_LATENCY",
     "PIPELINE_LATENCY",
     "SEGMENTS_RECEIVED",
@@ -25,3 +32,9 @@ PIPELINE_LATENCY = Histogram(
 SEGMENTS_RECEIVED = Counter("callpilot_segments_received_total", "Transcript segments accepted")
 EVENTS_APPENDED = Counter("callpilot_events_appended_total", "Events appended to the log", ["type"])
 STREAM_SUBSCRIBERS = Gauge("callpilot_stream_subscribers", "Open live-stream subscriptions", ["kind"])
+
+
+def count_appended(events: Sequence[RecordedEvent]) -> None:
+    """An event-log listener."""
+    for recorded in events:
+        EVENTS_APPENDED.labels(recorded.type).inc()
