@@ -30,7 +30,9 @@ from callpilot.domain.events import Event, RecordedEvent, decode_event
 from callpilot.eventlog.base import AppendResult, EventLog
 from callpilot.eventlog.schema import events_table as T
 
-__all__ = ["SqlEventLog", "translate_errors"]
+__all__ = [
+    "AppendRequest", "BatchPlan", "SqlEventLog", "finish_batch", "plan_batch", "row_to_event", "translate_errors",
+]
 
 R = TypeVar("R")
 log = get_logger(__name__)
@@ -59,19 +61,20 @@ def translate_errors() -> Iterator[None]:
         raise EventLogError(f"event store error: {exc}") from exc
 
 
-def _row_to_event(row: Any) -> RecordedEvent:
-    recorded_at = row.recorded_at
+def row_to_event(row: Any) -> RecordedEvent:
+    """A stored row (a SQLAlchemy Row's mapping or an asyncpg Record) as a RecordedEvent."""
+    recorded_at = row["recorded_at"]
     if recorded_at.tzinfo is None:  # SQLite hands back naive datetimes; we only ever store UTC
         recorded_at = recorded_at.replace(tzinfo=UTC)
     return RecordedEvent(
-        position=row.position, call_id=row.call_id, seq=row.seq,
-        event=decode_event(row.type, row.version, orjson.loads(row.data)),
-        recorded_at=recorded_at, trace_id=row.trace_id, data_json=row.data,
+        position=row["position"], call_id=row["call_id"], seq=row["seq"],
+        event=decode_event(row["type"], row["version"], orjson.loads(row["data"])),
+        recorded_at=recorded_at, trace_id=row["trace_id"], data_json=row["data"],
     )
 
 
 @dataclass
-class _Request:
+class AppendRequest:
     call_id: str
     events: Sequence[Event]
     expected_seq: int | None
@@ -84,7 +87,7 @@ class _Request:
 class SqlEventLog(EventLog):
     def __init__(self) -> None:
         super().__init__()
-        self._queue: asyncio.Queue[_Request] | None = None
+        self._queue: asyncio.Queue[AppendRequest] | None = None
         self._writer_task: asyncio.Task[None] | None = None
 
     # -- what a backend provides -------------------------------------------------------------------------
@@ -131,7 +134,7 @@ class SqlEventLog(EventLog):
             raise ValueError("append needs at least one event")
         if self._queue is None or self._writer_task is None or self._writer_task.done():
             raise EventLogError("event log is not started")
-        request = _Request(
+        request = AppendRequest(
             call_id, events, expected_seq, idempotency_key, trace_id,
             asyncio.get_running_loop().create_future(),
             [orjson.dumps(e.model_dump(mode="json")).decode() for e in events],
@@ -149,11 +152,10 @@ class SqlEventLog(EventLog):
             if batch:
                 await self._commit_batch(batch)
 
-    async def _commit_batch(self, batch: list[_Request]) -> None:
+    async def _commit_batch(self, batch: list[AppendRequest]) -> None:
         now = datetime.now(UTC)
         try:
-            with translate_errors():
-                outcomes = await self._run_write(lambda conn: _append_batch(conn, batch, now))
+            outcomes = await self._write_batch(batch, now)
         except CallpilotError as exc:
             for request in batch:
                 _settle(request, exc)
@@ -168,6 +170,11 @@ class SqlEventLog(EventLog):
             if isinstance(outcome, AppendResult) and not outcome.duplicate:
                 self._notify(outcome.events)
             _settle(request, outcome)
+
+    async def _write_batch(self, batch: list[AppendRequest], now: datetime) -> list[AppendResult | Exception]:
+        """Check and store one batch in one write transaction (backends may do the I/O their own way)."""
+        with translate_errors():
+            return await self._run_write(lambda conn: _append_batch(conn, batch, now))
 
     # -- reads -------------------------------------------------------------------------------------------
     async def read_call(self, call_id: str, *, after_seq: int = 0, limit: int | None = None
@@ -205,10 +212,10 @@ class SqlEventLog(EventLog):
     async def _fetch(self, query: sa.Select[Any]) -> list[RecordedEvent]:
         with translate_errors():
             rows = await self._run_read(lambda conn: conn.execute(query).all())
-        return [_row_to_event(row) for row in rows]
+        return [row_to_event(row._mapping) for row in rows]
 
 
-def _settle(request: _Request, outcome: AppendResult | Exception) -> None:
+def _settle(request: AppendRequest, outcome: AppendResult | Exception) -> None:
     if request.future.done():
         return
     if isinstance(outcome, Exception):
@@ -217,59 +224,81 @@ def _settle(request: _Request, outcome: AppendResult | Exception) -> None:
         request.future.set_result(outcome)
 
 
-def _append_batch(conn: Connection, batch: list[_Request], now: datetime) -> list[AppendResult | Exception]:
-    """Check every request, insert the accepted ones in one statement. Runs inside the write transaction."""
+@dataclass
+class BatchPlan:
+    """What a batch will write, decided before anything is written."""
+
+    outcomes: list[AppendResult | Exception | None]
+    params: list[dict[str, Any]]  # rows to insert, in order
+    spans: dict[int, tuple[int, int]]  # request index -> its rows in params
+    repeats: dict[int, int]  # request index -> index of the request it repeats within this batch
+
+
+def plan_batch(batch: Sequence[AppendRequest], last_seq: dict[str, int], stored: dict[tuple[str, str], RecordedEvent],
+               now: datetime) -> BatchPlan:
+    """Decide each request's fate from the calls' last sequence numbers and the keys already stored.
+
+    Pure logic, no I/O: every backend fetches ``last_seq`` and ``stored`` its own way, then inserts
+    ``params`` and hands the positions to :func:`finish_batch`.
+    """
+    plan = BatchPlan(outcomes=[None] * len(batch), params=[], spans={}, repeats={})
+    last_seq = dict(last_seq)
+    key_owner: dict[tuple[str, str], int] = {}  # key -> the request of this batch that stores it
+    for index, request in enumerate(batch):
+        key = (request.call_id, request.idempotency_key) if request.idempotency_key is not None else None
+        if key is not None and key in stored:
+            plan.outcomes[index] = AppendResult(events=(stored[key],), duplicate=True)
+            continue
+        if key is not None and key in key_owner:
+            plan.repeats[index] = key_owner[key]
+            continue
+        current = last_seq.get(request.call_id, 0)
+        if request.expected_seq is not None and request.expected_seq != current:
+            plan.outcomes[index] = ConcurrencyConflict(
+                f"call {request.call_id}: expected last seq {request.expected_seq}, the log has {current}")
+            continue
+        start = len(plan.params)
+        for i, (event, data) in enumerate(zip(request.events, request.data, strict=True)):
+            plan.params.append({
+                "call_id": request.call_id, "seq": current + 1 + i, "type": event.type_name(),
+                "version": event.VERSION, "data": data, "trace_id": request.trace_id, "recorded_at": now,
+                "idempotency_key": request.idempotency_key if i == 0 else None,
+            })
+        plan.spans[index] = (start, len(plan.params))
+        last_seq[request.call_id] = current + len(request.events)
+        if key is not None:
+            key_owner[key] = index
+    return plan
+
+
+def finish_batch(batch: Sequence[AppendRequest], plan: BatchPlan, positions: Sequence[int], now: datetime
+                 ) -> list[AppendResult | Exception]:
+    """Every request's outcome, once the planned rows are stored at ``positions`` (in ``plan.params`` order)."""
+    outcomes = list(plan.outcomes)
+    for index, (start, end) in plan.spans.items():
+        request = batch[index]
+        outcomes[index] = AppendResult(events=tuple(
+            RecordedEvent(position=positions[start + i], call_id=request.call_id,
+                          seq=plan.params[start + i]["seq"], event=request.events[i], recorded_at=now,
+                          trace_id=request.trace_id, data_json=request.data[i])
+            for i in range(end - start)
+        ))
+    for index, owner in plan.repeats.items():
+        first = outcomes[owner]
+        assert isinstance(first, AppendResult)
+        outcomes[index] = AppendResult(events=first.events[:1], duplicate=True)
+    return [o if o is not None else EventLogError("append produced no result") for o in outcomes]
+
+
+def _append_batch(conn: Connection, batch: list[AppendRequest], now: datetime) -> list[AppendResult | Exception]:
+    """The batch through SQLAlchemy Core, inside the write transaction."""
     call_ids = sorted({r.call_id for r in batch})
     last_seq: dict[str, int] = {row[0]: row[1] for row in conn.execute(_LAST_SEQS, {"ids": call_ids})}
     keys = sorted({r.idempotency_key for r in batch if r.idempotency_key is not None})
     stored: dict[tuple[str, str], RecordedEvent] = {}
     if keys:
         rows = conn.execute(_STORED_KEYS, {"ids": call_ids, "keys": keys}).all()
-        stored = {(row.call_id, row.idempotency_key): _row_to_event(row) for row in rows}
-
-    outcomes: list[AppendResult | Exception | None] = [None] * len(batch)
-    params: list[dict[str, Any]] = []
-    spans: dict[int, tuple[int, int]] = {}  # request index -> its rows in params
-    key_owner: dict[tuple[str, str], int] = {}  # key -> the request of this batch that stores it
-    repeats: dict[int, int] = {}  # request index -> index of the request it repeats within this batch
-    for index, request in enumerate(batch):
-        key = (request.call_id, request.idempotency_key) if request.idempotency_key is not None else None
-        if key is not None and key in stored:
-            outcomes[index] = AppendResult(events=(stored[key],), duplicate=True)
-            continue
-        if key is not None and key in key_owner:
-            repeats[index] = key_owner[key]
-            continue
-        current = last_seq.get(request.call_id, 0)
-        if request.expected_seq is not None and request.expected_seq != current:
-            outcomes[index] = ConcurrencyConflict(
-                f"call {request.call_id}: expected last seq {request.expected_seq}, the log has {current}")
-            continue
-        start = len(params)
-        for i, (event, data) in enumerate(zip(request.events, request.data, strict=True)):
-            params.append({
-                "call_id": request.call_id, "seq": current + 1 + i, "type": event.type_name(),
-                "version": event.VERSION, "data": data, "trace_id": request.trace_id, "recorded_at": now,
-                "idempotency_key": request.idempotency_key if i == 0 else None,
-            })
-        spans[index] = (start, len(params))
-        last_seq[request.call_id] = current + len(request.events)
-        if key is not None:
-            key_owner[key] = index
-
-    positions: list[int] = []
-    if params:
-        positions = list(conn.execute(_INSERT, params).scalars())
-    for index, (start, end) in spans.items():
-        request = batch[index]
-        outcomes[index] = AppendResult(events=tuple(
-            RecordedEvent(position=positions[start + i], call_id=request.call_id, seq=params[start + i]["seq"],
-                          event=request.events[i], recorded_at=now, trace_id=request.trace_id,
-                          data_json=request.data[i])
-            for i in range(end - start)
-        ))
-    for index, owner in repeats.items():
-        first = outcomes[owner]
-        assert isinstance(first, AppendResult)
-        outcomes[index] = AppendResult(events=first.events[:1], duplicate=True)
-    return [o if o is not None else EventLogError("append produced no result") for o in outcomes]
+        stored = {(row.call_id, row.idempotency_key): row_to_event(row._mapping) for row in rows}
+    plan = plan_batch(batch, last_seq, stored, now)
+    positions = list(conn.execute(_INSERT, plan.params).scalars()) if plan.params else []
+    return finish_batch(batch, plan, positions, now)
