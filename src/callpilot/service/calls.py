@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 import time
 import uuid
@@ -48,7 +49,7 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 # agent-assist analyzers add them.
 SUGGESTION_TYPES = frozenset({"SuggestionsProvided"})
 QUESTION_TYPES = frozenset({"ClarifyingQuestionsAsked"})
-_RETRIES = 5
+_RETRIES = 20
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -208,7 +209,10 @@ class CallService:
                     result = await self.log.append(call_id, [event, *produced], expected_seq=state.seq,
                                                    idempotency_key=key, trace_id=trace_id)
                 except ConcurrencyConflict:
-                    self.states.forget(call_id)  # another process appended: reload and run again
+                    # Another process appended to this call first: reload, run again, and back off a little
+                    # (with jitter) so two processes feeding one call do not keep colliding.
+                    self.states.forget(call_id)
+                    await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
                     continue
                 break
             else:
