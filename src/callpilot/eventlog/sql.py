@@ -193,10 +193,11 @@ class SqlEventLog(EventLog):
         types: Sequence[str] | None = None,
     ) -> list[RecordedEvent]:
         query = sa.select(*_COLUMNS).where(T.c.position > after_position)
-        if call_id is not None:
-            query = query.where(T.c.call_id == call_id)
         if types is not None:
             query = query.where(T.c.type.in_(list(types)))
+        if call_id is not None:
+            # Within a call, seq order is position order; ordering by seq lets the (call_id, seq) index answer.
+            return await self._fetch(query.where(T.c.call_id == call_id).order_by(T.c.seq).limit(limit))
         return await self._fetch(query.order_by(T.c.position).limit(limit))
 
     async def find_key(self, call_id: str, idempotency_key: str) -> RecordedEvent | None:
