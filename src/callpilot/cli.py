@@ -129,6 +129,7 @@ def bench(
     calls: Annotated[int, typer.Option(help="concurrent calls")] = 50,
     rate: Annotated[float, typer.Option(help="target segments/s of the fixed-rate run")] = 500.0,
     duration: Annotated[float, typer.Option(help="seconds per run")] = 20.0,
+    repeats: Annotated[int, typer.Option(help="times the fixed-rate run is repeated", min=1)] = 3,
     postgres_url: Annotated[str | None, typer.Option(
         envvar="CALLPILOT_BENCH_POSTGRES_URL", help="also run on this PostgreSQL database (it is emptied)")] = None,
     out: Annotated[Path | None, typer.Option(help="markdown report (default docs/benchmarks.md; JSON beside it)")]
@@ -138,7 +139,7 @@ def bench(
     from callpilot.bench.suite import run_suite
 
     try:
-        ok = asyncio.run(run_suite(smoke=smoke, calls=calls, rate=rate, duration=duration,
+        ok = asyncio.run(run_suite(smoke=smoke, calls=calls, rate=rate, duration=duration, repeats=repeats,
                                    postgres_url=postgres_url, out=out))
     except CallpilotError as exc:
         typer.echo(f"error: {exc}", err=True)
