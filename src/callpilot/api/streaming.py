@@ -9,17 +9,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
-from fastapi import Request, WebSocket, WebSocketDisconnect
+from fastapi import Request, WebSocket, WebSocketDisconnect, status
 from sse_starlette import EventSourceResponse
 from starlette.websockets import WebSocketState
 
+from callpilot.api.deps import get_ws_identity
 from callpilot.core.errors import CallpilotError
 from callpilot.core.logging import get_logger
 from callpilot.runtime import Runtime
 from callpilot.streams.follow import follow
 from callpilot.streams.hub import SlowConsumer
 
-__all__ = ["WS_SLOW_CONSUMER", "WS_UNAUTHORIZED", "refuse", "resume_position", "sse_response", "websocket_stream"]
+__all__ = [
+    "WS_SLOW_CONSUMER", "WS_UNAUTHORIZED", "refuse", "resume_position", "serve_websocket", "sse_response",
+    "websocket_stream",
+]
 
 log = get_logger(__name__)
 
@@ -28,6 +32,23 @@ WS_UNAUTHORIZED = 4401
 _SEND_TIMEOUT = 30.0
 
 MessageHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+async def serve_websocket(websocket: WebSocket, *, call_id: str | None, after: int | None) -> None:
+    """A WebSocket route's whole life: the caller's key, the call's existence, then the stream of that call
+    (or of every call when ``call_id`` is None, starting at the live edge unless ``after`` is given)."""
+    from callpilot.api.routes.feedback import websocket_messages
+
+    runtime: Runtime = websocket.app.state.runtime
+    if await get_ws_identity(websocket) is None:
+        await refuse(websocket, WS_UNAUTHORIZED, "missing or invalid API key")
+        return
+    if call_id is not None and await runtime.calls.states.load(call_id) is None:
+        await refuse(websocket, status.WS_1008_POLICY_VIOLATION, f"unknown call/session {call_id}")
+        return
+    start = after if after is not None else (0 if call_id is not None else await runtime.log.last_position())
+    await websocket_stream(websocket, runtime, call_id=call_id, after=start,
+                           on_message=websocket_messages(runtime.calls, call_id))
 
 
 async def refuse(websocket: WebSocket, code: int, reason: str) -> None:

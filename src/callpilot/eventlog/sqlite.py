@@ -130,15 +130,7 @@ class SqliteEventLog(SqlEventLog):
         return engine
 
     async def _run_write(self, fn: Callable[[Connection], R]) -> R:
-        engine, pool = self._writer, self._write_thread
-        if engine is None or pool is None:
-            raise EventLogError("event log is not started")
-
-        def work() -> R:
-            with engine.begin() as conn:
-                return fn(conn)
-
-        return await asyncio.get_running_loop().run_in_executor(pool, work)
+        return await _in_transaction(self._writer, self._write_thread, fn)
 
     async def _write_batch(self, batch: list[AppendRequest], now: datetime) -> list[AppendResult | Exception]:
         """The batch on the sqlite3 connection directly, in the writer thread: the same plan as every backend,
@@ -165,15 +157,20 @@ class SqliteEventLog(SqlEventLog):
         return await asyncio.get_running_loop().run_in_executor(pool, work)
 
     async def _run_read(self, fn: Callable[[Connection], R]) -> R:
-        engine, pool = self._reader, self._read_threads
-        if engine is None or pool is None:
-            raise EventLogError("event log is not started")
+        return await _in_transaction(self._reader, self._read_threads, fn)
 
-        def work() -> R:
-            with engine.begin() as conn:
-                return fn(conn)
 
-        return await asyncio.get_running_loop().run_in_executor(pool, work)
+async def _in_transaction(engine: Engine | None, pool: ThreadPoolExecutor | None, fn: Callable[[Connection], R]
+                          ) -> R:
+    """Run ``fn`` in one transaction on one of ``pool``'s threads."""
+    if engine is None or pool is None:
+        raise EventLogError("event log is not started")
+
+    def work() -> R:
+        with engine.begin() as conn:
+            return fn(conn)
+
+    return await asyncio.get_running_loop().run_in_executor(pool, work)
 
 
 # SQLAlchemy's storage format for DateTime on SQLite, so that rows written here read back through it.

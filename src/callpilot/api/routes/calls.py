@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket, status
+from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 
 from callpilot.api.body import json_body, openapi_body
-from callpilot.api.deps import Caller, get_caller, get_ws_identity
-from callpilot.api.routes.feedback import record_feedback, websocket_messages
+from callpilot.api.deps import Caller, get_caller
+from callpilot.api.routes.feedback import record_feedback
 from callpilot.api.schemas import EndCallBody, EventPage, FeedbackRequest, SegmentCreated
-from callpilot.api.streaming import WS_UNAUTHORIZED, refuse, resume_position, sse_response, websocket_stream
+from callpilot.api.streaming import resume_position, serve_websocket, sse_response
 from callpilot.domain.call import CallState, CallSummary, Segment
-from callpilot.runtime import Runtime
 from callpilot.service.calls import NewCall, NewSegment
 
 __all__ = ["router"]
@@ -86,15 +85,7 @@ async def call_events(call_id: str, request: Request, after: int | None = Query(
 
 @router.websocket("/calls/{call_id}/events/ws")
 async def call_events_ws(websocket: WebSocket, call_id: str, after: int | None = Query(None, ge=0)) -> None:
-    runtime: Runtime = websocket.app.state.runtime
-    if await get_ws_identity(websocket) is None:
-        await refuse(websocket, WS_UNAUTHORIZED, "missing or invalid API key")
-        return
-    if await runtime.calls.states.load(call_id) is None:
-        await refuse(websocket, status.WS_1008_POLICY_VIOLATION, f"unknown call {call_id}")
-        return
-    await websocket_stream(websocket, runtime, call_id=call_id, after=after or 0,
-                           on_message=websocket_messages(runtime.calls, call_id))
+    await serve_websocket(websocket, call_id=call_id, after=after)
 
 
 @router.get("/stream", responses={200: {"content": {"text/event-stream": {}}}})
@@ -109,10 +100,5 @@ async def supervisor_stream(request: Request, after: int | None = Query(None, ge
 
 @router.websocket("/stream/ws")
 async def supervisor_ws(websocket: WebSocket, after: int | None = Query(None, ge=0)) -> None:
-    runtime: Runtime = websocket.app.state.runtime
-    if await get_ws_identity(websocket) is None:
-        await refuse(websocket, WS_UNAUTHORIZED, "missing or invalid API key")
-        return
-    start = after if after is not None else await runtime.log.last_position()
-    await websocket_stream(websocket, runtime, call_id=None, after=start,
-                           on_message=websocket_messages(runtime.calls, None))
+    """Every call's events (starts at the live edge; ``after=0`` for the whole history)."""
+    await serve_websocket(websocket, call_id=None, after=after)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket, status
+from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket
 from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
 
 from callpilot.api.body import json_body, openapi_body
-from callpilot.api.deps import Caller, get_caller, get_ws_identity
-from callpilot.api.routes.feedback import websocket_messages
+from callpilot.api.deps import Caller, get_caller
 from callpilot.api.schemas import (
     EndCallRequest,
     EndCallResponse,
@@ -18,9 +17,8 @@ from callpilot.api.schemas import (
     TranscriptionRequest,
     TranscriptionResponse,
 )
-from callpilot.api.streaming import WS_UNAUTHORIZED, refuse, resume_position, sse_response, websocket_stream
+from callpilot.api.streaming import resume_position, serve_websocket, sse_response
 from callpilot.domain.events import SegmentReceived
-from callpilot.runtime import Runtime
 from callpilot.service.calls import QUESTION_TYPES, SUGGESTION_TYPES
 
 __all__ = ["router"]
@@ -81,12 +79,5 @@ async def stream(session_id: str, request: Request, after: int | None = Query(No
 
 @router.websocket("/ws/{session_id}")
 async def websocket(websocket: WebSocket, session_id: str, after: int | None = Query(None, ge=0)) -> None:
-    runtime: Runtime = websocket.app.state.runtime
-    if await get_ws_identity(websocket) is None:
-        await refuse(websocket, WS_UNAUTHORIZED, "missing or invalid API key")
-        return
-    if runtime.calls.states.cached(session_id) is None and await runtime.calls.states.load(session_id) is None:
-        await refuse(websocket, status.WS_1008_POLICY_VIOLATION, f"unknown session {session_id}")
-        return
-    await websocket_stream(websocket, runtime, call_id=session_id, after=after or 0,
-                           on_message=websocket_messages(runtime.calls, session_id))
+    """The call's events as JSON text frames; the client may send feedback messages."""
+    await serve_websocket(websocket, call_id=session_id, after=after)
