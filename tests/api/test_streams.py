@@ -154,3 +154,20 @@ async def test_events_page(client: httpx.AsyncClient) -> None:
     assert [e["seq"] for e in rest["events"]] == [5, 6, 7] and not rest["more"]
     segments = (await client.get("/v1/calls/p-1/segments")).json()
     assert [s["text"] for s in segments] == ["s0", "s1", "s2"]
+
+
+async def test_replay_client_survives_heartbeats(settings: Settings, runtime: Runtime) -> None:
+    """A regression: httpx-sse hands SSE heartbeat comments over as empty events, which once killed the
+    replay client's stream reader."""
+    from callpilot.replay.client import replay_call
+    from callpilot.replay.runner import client_for
+    from callpilot.replay.transcript import Transcript
+
+    quick = settings.model_copy(update={"streams": settings.streams.model_copy(update={"heartbeat_seconds": 1})})
+    runtime.settings = quick
+    transcript = Transcript(segments=[{"speaker": "agent", "text": f"words {i}", "start": 1.4 * i,
+                                       "end": 1.4 * i + 1.3} for i in range(3)])
+    async with serving(quick, runtime) as url, client_for(url, API_KEY) as client:
+        result = await replay_call(client, transcript, call_id="hb-replay", speed=1.0)
+    assert [e["type"] for e in result.events][-1] == "CallEnded"
+    assert [e["seq"] for e in result.events] == list(range(1, 9))

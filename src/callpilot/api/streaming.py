@@ -80,7 +80,7 @@ def sse_response(request: Request, runtime: Runtime, *, call_id: str | None, aft
             yield {"event": "error", "data": orjson.dumps(
                 {"code": "slow_consumer", "message": str(exc), "resume_after": last}).decode()}
 
-    return EventSourceResponse(events(), ping=int(settings.heartbeat_seconds), send_timeout=_SEND_TIMEOUT,
+    return EventSourceResponse(events(), ping=max(1, round(settings.heartbeat_seconds)), send_timeout=_SEND_TIMEOUT,
                                headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 

@@ -15,11 +15,13 @@ import orjson
 from httpx_sse import aconnect_sse
 
 from callpilot.core.errors import CallpilotError
+from callpilot.domain.events import EVENT_TYPES
 from callpilot.replay.transcript import Transcript
 
 __all__ = ["ReplayError", "ReplayResult", "replay_call"]
 
 EventCallback = Callable[[dict[str, Any]], None]
+_EVENT_NAMES = frozenset(EVENT_TYPES)
 _START_KEYS = ("agent_id", "agent_name", "customer_id", "customer_name", "customer_phone", "queue")
 
 
@@ -78,7 +80,8 @@ async def _follow(client: httpx.AsyncClient, call_id: str, result: ReplayResult,
             async with aconnect_sse(client, "GET", f"/api/realtime/stream/{call_id}", headers=headers,
                                     timeout=httpx.Timeout(10.0, read=None)) as source:
                 async for sse in source.aiter_sse():
-                    if not sse.id:
+                    # httpx-sse hands heartbeat comments over as data-less events that repeat the last id
+                    if not sse.data or sse.event not in _EVENT_NAMES:
                         continue
                     last_id = sse.id
                     event = orjson.loads(sse.data)
@@ -128,10 +131,14 @@ async def replay_call(
     await _post(client, "/api/realtime/call/end", {"session_id": call_id, "status": "completed"}, result,
                 retry_for)
     if follower is not None:
+        waiter = asyncio.ensure_future(ended.wait())
         try:
-            await asyncio.wait_for(ended.wait(), timeout=30)
-        except TimeoutError as exc:
-            raise ReplayError(f"call {call_id}: the stream did not deliver CallEnded within 30 s") from exc
+            await asyncio.wait({follower, waiter}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            waiter.cancel()
             follower.cancel()
+        if not ended.is_set():
+            crashed = follower.done() and not follower.cancelled() and follower.exception()
+            reason = f"the stream reader failed: {crashed!r}" if crashed else "no CallEnded on the stream in 30 s"
+            raise ReplayError(f"call {call_id}: {reason}")
     return result
