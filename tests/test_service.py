@@ -107,3 +107,19 @@ async def test_two_processes_on_one_call_do_not_conflict(tmp_path: Path) -> None
     finally:
         await one.close()
         await two.close()
+
+
+async def test_only_recent_ended_calls_stay_warm_and_others_rebuild(tmp_path: Path) -> None:
+    rt = await open_runtime(load_settings(None), log=SqliteEventLog(tmp_path / "warm.db"))
+    rt.calls.states._ended_capacity = 2
+    try:
+        for name in ("a", "b", "c"):
+            await rt.calls.start_call(NewCall(call_id=name, agent_id="x"), trace_id=None)
+            await rt.calls.add_segment(name, seg(1), trace_id=None)
+            await rt.calls.end_call(name, "completed", trace_id=None)
+        assert rt.calls.states.cached("a") is None  # the oldest ended call left the cache
+        assert rt.calls.states.cached("c") is not None
+        rebuilt = await rt.calls.get_call("a")
+        assert rebuilt.status == "ended" and [s.text for s in rebuilt.segments] == ["words 1"]
+    finally:
+        await rt.close()

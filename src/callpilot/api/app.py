@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,6 +29,11 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             yield
             return
         app.state.runtime = await open_runtime(settings)
+        # Everything built so far (modules, schemas, routes, engines) lives as long as the process. Freezing it
+        # keeps every later full garbage collection from scanning it again: those collections were the
+        # benchmark's tail latency (180 ms pauses, measured with gc.callbacks; about half with this).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

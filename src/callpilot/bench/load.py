@@ -7,11 +7,17 @@ arrives on that call's WebSocket, so a server that falls behind cannot hide it b
 The client side uses aiohttp rather than httpx (which the replay CLI uses): on a 2-core machine the load
 generator shares the CPU with the server, and httpx spent about 2 ms of CPU per request, making the
 generator, not the server, the bottleneck.
+
+Each run gets a fresh process (:func:`run_load_isolated`), so that nothing of one run's generator (memory,
+connections, garbage-collector state) carries into the next.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -20,7 +26,9 @@ from typing import Any
 import aiohttp
 import orjson
 
-__all__ = ["LoadResult", "run_load"]
+from callpilot.core.errors import CallpilotError
+
+__all__ = ["LoadResult", "run_load", "run_load_isolated"]
 
 
 @dataclass
@@ -159,3 +167,26 @@ async def _receive(ws: aiohttp.ClientWebSocketResponse, due_at: dict[str, float]
         elif kind == "CallEnded":
             done.set()
             return
+
+
+async def run_load_isolated(url: str, api_key: str, **spec: Any) -> LoadResult:
+    """:func:`run_load` in a new process of its own; same arguments."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "callpilot.bench.load", stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate(json.dumps({"url": url, "api_key": api_key, **spec}).encode())
+    if proc.returncode != 0:
+        raise CallpilotError(f"load generator failed ({proc.returncode}): {err.decode(errors='replace')[-2000:]}")
+    return LoadResult(**json.loads(out))
+
+
+def main() -> None:
+    """Read a run_load spec as JSON on stdin, write the LoadResult as JSON on stdout."""
+    spec = json.loads(sys.stdin.read())
+    url, api_key = spec.pop("url"), spec.pop("api_key")
+    result = asyncio.run(run_load(url, api_key, **spec))
+    sys.stdout.write(json.dumps(dataclasses.asdict(result)))
+
+
+if __name__ == "__main__":
+    main()

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from callpilot.bench.load import LoadResult, run_load
+from callpilot.bench.load import LoadResult, run_load_isolated
 from callpilot.bench.machine import describe_machine
 from callpilot.bench.server import BENCH_KEY, fresh_postgres_database, server_process
 from callpilot.replay.transcript import load_transcript
@@ -51,14 +51,14 @@ def _texts_and_paces(duration: float) -> tuple[list[str], list[list[float]]]:
 async def _backend_runs(url: str, *, calls: int, rate: float, duration: float, repeats: int, smoke: bool
                         ) -> list[LoadResult]:
     texts, paces = _texts_and_paces(duration)
-    runs = [await run_load(url, BENCH_KEY, name="real-time pace", calls=calls, duration=duration, texts=texts,
+    runs = [await run_load_isolated(url, BENCH_KEY, name="real-time pace", calls=calls, duration=duration, texts=texts,
                            pace=paces)]
     for attempt in range(1, repeats + 1):  # the tail varies from run to run on a shared 2-core machine
         name = f"fixed rate {rate:.0f}/s" + (f" #{attempt}" if repeats > 1 else "")
-        runs.append(await run_load(url, BENCH_KEY, name=name, calls=calls, duration=duration, texts=texts,
+        runs.append(await run_load_isolated(url, BENCH_KEY, name=name, calls=calls, duration=duration, texts=texts,
                                    rate=rate))
     if not smoke:
-        runs.append(await run_load(url, BENCH_KEY, name="saturation", calls=calls, duration=duration,
+        runs.append(await run_load_isolated(url, BENCH_KEY, name="saturation", calls=calls, duration=duration,
                                    texts=texts))
     for run in runs:
         typer.echo(f"  {run.name:<22} {run.rate:8.1f} seg/s  p50 {run.percentile(50) * 1000:6.1f} ms  "

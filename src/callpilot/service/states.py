@@ -18,9 +18,11 @@ __all__ = ["CallStates"]
 
 
 class CallStates:
-    def __init__(self, log: EventLog, *, capacity: int = 5000) -> None:
+    def __init__(self, log: EventLog, *, capacity: int = 5000, ended_capacity: int = 100) -> None:
         self._log = log
         self._capacity = capacity
+        self._ended_capacity = ended_capacity
+        self._ended: dict[str, None] = {}  # ended calls still cached, oldest first
         self._states: OrderedDict[str, CallState] = OrderedDict()
         log.add_listener(self._on_append)
 
@@ -49,6 +51,16 @@ class CallStates:
                 state.apply(recorded)
         return state
 
+    def _ended_recently(self, call_id: str) -> None:
+        """Keep only the last few ended calls warm (their wrap-up is read soon after the end). Keeping every
+        finished call's transcript made the heap, and with it each full garbage collection, grow (the
+        benchmark's tail latency)."""
+        self._ended[call_id] = None
+        while len(self._ended) > self._ended_capacity:
+            oldest = next(iter(self._ended))
+            del self._ended[oldest]
+            self._states.pop(oldest, None)
+
     def forget(self, call_id: str) -> None:
         self._states.pop(call_id, None)
 
@@ -66,5 +78,7 @@ class CallStates:
                 continue
             if recorded.seq == state.seq + 1:
                 state.apply(recorded)
+                if state.status == "ended":
+                    self._ended_recently(recorded.call_id)
             elif recorded.seq > state.seq:  # missed something (another process): rebuild on next load
                 self.forget(recorded.call_id)
