@@ -45,6 +45,8 @@ class CallStates:
                 return None
             state = fold(call_id, events)
             self._remember(state)
+            if state.status == "ended":
+                self._ended_recently(call_id)
             return state
         for recorded in events:  # the listener may have applied some of these while we read
             if recorded.seq == state.seq + 1:
