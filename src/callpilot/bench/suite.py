@@ -38,6 +38,7 @@ def _texts_and_paces(duration: float) -> tuple[list[str], list[list[float]]]:
     folder = _examples()
     transcripts = [load_transcript(p) for p in sorted(folder.glob("*.json"))] if folder else []
     if not transcripts:
+        typer.echo("note: examples/calls not found; using built-in sentences and a segment every 3 s")
         return _FALLBACK_TEXTS, [[3.0 * k for k in range(int(duration / 3) + 1)]]
     texts = [s.text for t in transcripts for s in t.segments]
     paces = []
