@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import TypeVar
 
 import asyncpg
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -105,11 +104,6 @@ class PostgresEventLog(SqlEventLog):
         if self._engine is None:
             raise EventLogError("event log is not started")
         return self._engine
-
-    async def _run_write(self, fn: Callable[[Connection], R]) -> R:
-        async with self.engine.begin() as conn:
-            await conn.execute(sa.text(_APPEND_LOCK_SQL))
-            return await conn.run_sync(fn)
 
     async def _write_batch(self, batch: list[AppendRequest], now: datetime) -> list[AppendResult | Exception]:
         """The batch runs on the writer's own event loop, in its own thread, as SQLite's runs in its writer

@@ -1,11 +1,11 @@
-"""The event log on SQLAlchemy Core, shared by the SQLite and PostgreSQL backends.
+"""What the SQLite and PostgreSQL event logs share: group commit, the batch plan, and reads.
 
 Appends go through one writer task per process that commits whatever requests are waiting as one transaction
 (group commit): one lock, one fsync and a handful of statements per batch instead of per segment. Each request
 in a batch is still all-or-nothing on its own: its checks (expected sequence number, idempotency key) are made
 before anything of the batch is inserted, and a request that fails them is answered with its error while the
-others commit. The statements are written once, as synchronous functions over a SQLAlchemy Connection; the
-backends decide how they run (a writer thread for SQLite, ``run_sync`` on asyncpg for PostgreSQL).
+others commit. Those decisions are one pure function (:func:`plan_batch`); each backend does the batch's I/O
+on its driver directly, off the API's event loop. Reads go through SQLAlchemy Core.
 """
 
 from __future__ import annotations
@@ -39,13 +39,6 @@ log = get_logger(__name__)
 
 _COLUMNS = (T.c.position, T.c.call_id, T.c.seq, T.c.type, T.c.version, T.c.data, T.c.recorded_at, T.c.trace_id)
 _MAX_BATCH = 256
-# Built once: constructing and cache-keying these per batch was a visible share of the writer's time.
-_LAST_SEQS = (sa.select(T.c.call_id, sa.func.max(T.c.seq))
-              .where(T.c.call_id.in_(sa.bindparam("ids", expanding=True))).group_by(T.c.call_id))
-_STORED_KEYS = sa.select(*_COLUMNS, T.c.idempotency_key).where(
-    T.c.call_id.in_(sa.bindparam("ids", expanding=True)),
-    T.c.idempotency_key.in_(sa.bindparam("keys", expanding=True)))
-_INSERT = sa.insert(T).returning(T.c.position, sort_by_parameter_order=True)
 
 
 @contextmanager
@@ -97,10 +90,6 @@ class SqlEventLog(EventLog):
 
     @abstractmethod
     async def _dispose(self) -> None: ...
-
-    @abstractmethod
-    async def _run_write(self, fn: Callable[[Connection], R]) -> R:
-        """Run ``fn`` in one write transaction that excludes every other writer, and commit it."""
 
     @abstractmethod
     async def _run_read(self, fn: Callable[[Connection], R]) -> R: ...
@@ -171,10 +160,11 @@ class SqlEventLog(EventLog):
                 self._notify(outcome.events)
             _settle(request, outcome)
 
+    @abstractmethod
     async def _write_batch(self, batch: list[AppendRequest], now: datetime) -> list[AppendResult | Exception]:
-        """Check and store one batch in one write transaction (backends may do the I/O their own way)."""
-        with translate_errors():
-            return await self._run_write(lambda conn: _append_batch(conn, batch, now))
+        """Store one batch in one write transaction that excludes every other writer: fetch the calls' last
+        sequence numbers and the stored keys, :func:`plan_batch`, insert, :func:`finish_batch`. Driver errors
+        come out as callpilot's own (ConcurrencyConflict, StorageUnavailable, EventLogError)."""
 
     # -- reads -------------------------------------------------------------------------------------------
     async def read_call(self, call_id: str, *, after_seq: int = 0, limit: int | None = None
@@ -289,17 +279,3 @@ def finish_batch(batch: Sequence[AppendRequest], plan: BatchPlan, positions: Seq
         assert isinstance(first, AppendResult)
         outcomes[index] = AppendResult(events=first.events[:1], duplicate=True)
     return [o if o is not None else EventLogError("append produced no result") for o in outcomes]
-
-
-def _append_batch(conn: Connection, batch: list[AppendRequest], now: datetime) -> list[AppendResult | Exception]:
-    """The batch through SQLAlchemy Core, inside the write transaction."""
-    call_ids = sorted({r.call_id for r in batch})
-    last_seq: dict[str, int] = {row[0]: row[1] for row in conn.execute(_LAST_SEQS, {"ids": call_ids})}
-    keys = sorted({r.idempotency_key for r in batch if r.idempotency_key is not None})
-    stored: dict[tuple[str, str], RecordedEvent] = {}
-    if keys:
-        rows = conn.execute(_STORED_KEYS, {"ids": call_ids, "keys": keys}).all()
-        stored = {(row.call_id, row.idempotency_key): row_to_event(row._mapping) for row in rows}
-    plan = plan_batch(batch, last_seq, stored, now)
-    positions = list(conn.execute(_INSERT, plan.params).scalars()) if plan.params else []
-    return finish_batch(batch, plan, positions, now)
