@@ -1,0 +1,122 @@
+"""Digit sequences as callers say them and speech engines write them.
+
+"four one one one", "oh" for zero, "double five", "triple seven", "forty one eleven", "4 one 1 1" and
+"five five five, two one two" all carry digits that a written-text recognizer misses. :func:`find_digit_runs`
+turns each maximal stretch of digit-like words into its digit string and the character span it covers in the
+original text, so a recognizer can test the digits (length, Luhn, context) and the redactor can cover exactly
+the words that carried them.
+
+Hand-written rather than a library: number-parsing packages (word2number, text2num) read quantities ("two
+hundred" -> 200) but not digit-by-digit dictation with "oh", "double" and "triple", and give no source spans.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["DigitRun", "find_digit_runs"]
+
+_UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+          "nine": 9}
+_TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+          "seventeen": 17, "eighteen": 18, "nineteen": 19}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+         "eighty": 80, "ninety": 90}
+_ZERO_LETTERS = {"oh", "o"}  # zero only next to other digit words: "oh I see" is no digit
+_REPEATS = {"double": 2, "triple": 3}
+# What may stand between two digit words of one run: spaces, and the punctuation engines insert in dictation.
+_GAP = re.compile(r"[\s,.\-/]*")
+_TOKEN = re.compile(r"[A-Za-z]+|\d+")
+
+
+@dataclass(frozen=True, slots=True)
+class DigitRun:
+    """``digits`` as said between characters ``start`` and ``end`` of the text, from ``words`` words."""
+
+    digits: str
+    start: int
+    end: int
+    words: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    text: str
+    start: int
+    end: int
+
+
+def find_digit_runs(text: str) -> list[DigitRun]:
+    """Every maximal run of digit words and digit strings in ``text``, in order."""
+    tokens = [_Token(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    runs: list[DigitRun] = []
+    i = 0
+    while i < len(tokens):
+        run = _read_run(text, tokens, i)
+        if run is None:
+            i += 1
+            continue
+        digit_run, i = run
+        runs.append(digit_run)
+    return runs
+
+
+def _read_run(text: str, tokens: list[_Token], first: int) -> tuple[DigitRun, int] | None:
+    """The run starting at token ``first`` and the index after it, or None if no run starts there."""
+    digits: list[str] = []
+    i, last = first, first
+    while i < len(tokens):
+        if i > first and not _GAP.fullmatch(text, tokens[i - 1].end, tokens[i].start):
+            break
+        step = _read_number(tokens, i, zero_allowed=bool(digits) or _next_is_digit(tokens, i))
+        if step is None:
+            break
+        value, i = step
+        digits.append(value)
+        last = i - 1
+    if not digits:
+        return None
+    return DigitRun("".join(digits), tokens[first].start, tokens[last].end, last - first + 1), i
+
+
+def _next_is_digit(tokens: list[_Token], i: int) -> bool:
+    return i + 1 < len(tokens) and _read_number(tokens, i + 1, zero_allowed=False) is not None
+
+
+def _read_number(tokens: list[_Token], i: int, *, zero_allowed: bool) -> tuple[str, int] | None:
+    """One spoken number starting at token ``i``: its digits and the index after it."""
+    word = tokens[i].text.lower()
+    if word.isdigit():
+        return word, i + 1
+    if word in _ZERO_LETTERS:
+        return ("0", i + 1) if zero_allowed else None
+    if word in _REPEATS and i + 1 < len(tokens):
+        nxt = tokens[i + 1].text.lower()
+        digit = str(_UNITS[nxt]) if nxt in _UNITS else ("0" if nxt in _ZERO_LETTERS else None)
+        if digit is None and nxt.isdigit() and len(nxt) == 1:
+            digit = nxt
+        return (digit * _REPEATS[word], i + 2) if digit is not None else None
+    if word in _UNITS:
+        if i + 1 < len(tokens) and tokens[i + 1].text.lower() == "hundred":
+            return _hundreds(tokens, i)
+        return str(_UNITS[word]), i + 1
+    if word in _TEENS:
+        return str(_TEENS[word]), i + 1
+    if word in _TENS:
+        if i + 1 < len(tokens) and tokens[i + 1].text.lower() in _UNITS and tokens[i + 1].text.lower() != "zero":
+            return str(_TENS[word] + _UNITS[tokens[i + 1].text.lower()]), i + 2
+        return str(_TENS[word]), i + 1
+    return None
+
+
+def _hundreds(tokens: list[_Token], i: int) -> tuple[str, int]:
+    """"four hundred", "four hundred five", "four hundred twenty one" -> 400, 405, 421."""
+    value, j = _UNITS[tokens[i].text.lower()] * 100, i + 2
+    j_and = j + 1 if j < len(tokens) and tokens[j].text.lower() == "and" else j  # "four hundred and five"
+    if j_and < len(tokens):
+        rest = _read_number(tokens, j_and, zero_allowed=False)
+        word = tokens[j_and].text.lower()
+        if rest is not None and (word in _UNITS or word in _TEENS or word in _TENS):
+            return str(value + int(rest[0])), rest[1]
+    return str(value), j
