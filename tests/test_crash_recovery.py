@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
-import httpx
 import pytest
 
+from callpilot.bench.server import wait_until_ready
 from callpilot.eventlog.factory import open_event_log
 from callpilot.replay.client import replay_call
 from callpilot.replay.runner import client_for
@@ -32,20 +32,6 @@ def start_server(db_url: str, port: int, log_path: Path) -> subprocess.Popen[byt
         [sys.executable, "-m", "callpilot", "serve", "--port", str(port), "--db", db_url],
         env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT,
     )
-
-
-async def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(base_url=url) as client:
-        for _ in range(300):
-            if proc.poll() is not None:
-                raise AssertionError(f"server exited with {proc.returncode}")
-            try:
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError("server did not become ready")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -75,7 +61,7 @@ async def test_kill_and_restart_mid_replay_loses_nothing(db_url: str, tmp_path: 
     ])
     server = start_server(db_url, port, log_path)
     try:
-        await wait_healthy(url, server)
+        await wait_until_ready(url, server.poll)
         async with client_for(url, KEY) as client:
             replay = asyncio.create_task(replay_call(client, transcript, call_id="crash-1", speed=1.0,
                                                      retry_for=30))

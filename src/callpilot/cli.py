@@ -6,11 +6,11 @@ import asyncio
 import ipaddress
 import secrets
 import sys
-import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import SecretStr
 
 from callpilot.core.errors import CallpilotError, ConfigError
 from callpilot.core.settings import Settings, load_settings
@@ -109,19 +109,13 @@ def demo(
 
     settings = _settings(None, database_url=db, port=port)
     if settings.api_key is None:
-        settings = settings.model_copy(update={"api_key": _secret(secrets.token_urlsafe(24))})
+        settings = settings.model_copy(update={"api_key": SecretStr(secrets.token_urlsafe(24))})
     keep = sys.stdout.isatty() if keep_serving is None else keep_serving
     try:
         asyncio.run(run_demo(settings, call=call, speed=speed, keep_serving=keep))
     except CallpilotError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-
-
-def _secret(value: str) -> Any:
-    from pydantic import SecretStr
-
-    return SecretStr(value)
 
 
 @app.command()
@@ -194,10 +188,6 @@ def db_events(
     if asyncio.run(run()) == 0:
         typer.echo(f"no events for call {call_id!r}", err=True)
         raise typer.Exit(1)
-
-
-def new_call_id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def main() -> None:

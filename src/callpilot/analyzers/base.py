@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from callpilot.domain.call import CallState
 from callpilot.domain.events import Event, SegmentReceived
 
-__all__ = ["Analyzer", "AnalyzerMode"]
-
-AnalyzerMode = Literal["inline", "background"]
+__all__ = ["Analyzer"]
 
 
 class Analyzer(ABC):

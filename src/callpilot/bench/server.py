@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -17,7 +17,7 @@ import httpx
 
 from callpilot.core.errors import CallpilotError
 
-__all__ = ["BENCH_KEY", "fresh_postgres_database", "server_process"]
+__all__ = ["BENCH_KEY", "fresh_postgres_database", "server_process", "wait_until_ready"]
 
 BENCH_KEY = "bench-" + uuid.uuid4().hex
 
@@ -26,6 +26,22 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+async def wait_until_ready(url: str, exit_code: Callable[[], int | None], *, what: str = "server",
+                           seconds: float = 20.0) -> None:
+    """Poll ``/readyz`` until it answers 200; fail early if the process has exited (``exit_code``)."""
+    async with httpx.AsyncClient(base_url=url) as client:
+        for _ in range(int(seconds / 0.05)):
+            if (code := exit_code()) is not None:
+                raise CallpilotError(f"{what} exited with {code}")
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+    raise CallpilotError(f"{what} did not become ready in {seconds:.0f} s")
 
 
 @asynccontextmanager
@@ -39,18 +55,7 @@ async def server_process(db_url: str, log_file: Path) -> AsyncIterator[str]:
             env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(base_url=url) as client:
-            for _ in range(400):
-                if proc.returncode is not None:
-                    raise CallpilotError(f"benchmark server exited with {proc.returncode}; see {log_file}")
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
-            else:
-                raise CallpilotError(f"benchmark server did not become ready; see {log_file}")
+        await wait_until_ready(url, lambda: proc.returncode, what=f"benchmark server (log: {log_file})")
         yield url
     finally:
         proc.terminate()

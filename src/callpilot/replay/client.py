@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +107,6 @@ async def replay_call(
     on_event: EventCallback | None = None,
     follow_stream: bool = True,
     retry_for: float = 60.0,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> ReplayResult:
     """Replay one call; ``client`` carries the base URL and API key. Each segment is sent when it ends
     (as a speech engine's final result would be), at ``speed`` times real time."""
@@ -121,7 +120,7 @@ async def replay_call(
     for index, segment in enumerate(transcript.segments):
         wait = origin + segment.end / speed - time.monotonic()
         if wait > 0:
-            await sleep(wait)
+            await asyncio.sleep(wait)
         body = {"session_id": call_id, "speaker": segment.speaker, "text": segment.text,
                 "start_time": segment.start, "end_time": segment.end, "confidence": segment.confidence,
                 "segment_id": f"{call_id}-{index}"}
