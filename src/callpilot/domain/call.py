@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from callpilot.domain.events import (
+    ANALYZER_APPLIERS,
     AnalyzerFailed,
     CallEnded,
     CallStarted,
@@ -71,6 +72,10 @@ class CallState(BaseModel):
         applier = _APPLIERS.get(type(recorded.event))
         if applier is not None:
             applier(self, recorded.event, recorded)
+        else:
+            area_applier = ANALYZER_APPLIERS.get(type(recorded.event))
+            if area_applier is not None:
+                area_applier(self.analyzers, recorded.event, recorded.seq)
         self.seq = recorded.seq
         self.position = recorded.position
 

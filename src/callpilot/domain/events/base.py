@@ -1,4 +1,6 @@
-"""Every fact about a call is one of these immutable, past-tense, versioned events.
+"""The event base class, the core call events, and the registry every stored event is decoded with.
+
+Every fact about a call is one of these immutable, past-tense, versioned events.
 
 Events hold the facts only; where and when they were recorded (call id, sequence number, global position,
 trace id) lives in the :class:`RecordedEvent` envelope. Each event type is listed in ``EVENT_TYPES`` by name;
@@ -18,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from callpilot.core.errors import ErrorCategory, EventLogError
 
 __all__ = [
+    "CORE_EVENTS",
     "EVENT_TYPES",
+    "AnalyzerApplier",
     "UPCASTERS",
     "AnalyzerFailed",
     "CallEnded",
@@ -108,20 +112,23 @@ class SuggestionFeedbackGiven(Event):
     comment: str | None = Field(None, max_length=2000)
 
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.type_name(): cls
-    for cls in (
-        CallStarted,
-        SegmentReceived,
-        CallEnded,
-        AnalyzerFailed,
-        TalkStatsUpdated,
-        SuggestionFeedbackGiven,
-    )
-}
+CORE_EVENTS: tuple[type[Event], ...] = (
+    CallStarted,
+    SegmentReceived,
+    CallEnded,
+    AnalyzerFailed,
+    TalkStatsUpdated,
+    SuggestionFeedbackGiven,
+)
+
+# Every event type by name; the package's __init__ adds each analyzer area's events.
+EVENT_TYPES: dict[str, type[Event]] = {cls.type_name(): cls for cls in CORE_EVENTS}
 
 # (type name, stored version) -> function turning that version's data into the next version's data.
 UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+# Event type -> how it changes ``CallState.analyzers`` (the analyzer areas' own state), given the event's seq.
+AnalyzerApplier = Callable[[dict[str, Any], Any, int], None]
 
 
 def decode_event(type_name: str, version: int, data: dict[str, Any]) -> Event:
