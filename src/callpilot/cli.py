@@ -143,6 +143,41 @@ def bench(
     raise typer.Exit(0 if ok else 1)
 
 
+@app.command()
+def redact(
+    policy: Annotated[list[str] | None, typer.Option(
+        "--policy", help="TYPE=redact|mask|keep, e.g. CARD_NUMBER=mask (repeatable; default: settings, else redact)")]
+    = None,
+    config: ConfigOption = None,
+) -> None:
+    """Redact personal data: JSON lines on stdin, one JSON line per input line on stdout.
+
+    {"text": ...} gives {"text", "entities": [{"type", "start", "end"}]}; {"segments": [{"speaker", "text"}, ...]}
+    (one call, in order; numbers read out over several segments are joined) gives {"segments", "entities":
+    [{"type", "segment", "start", "end"}]}. Offsets are into the input text. A bad line gives {"error": ...}.
+    """
+    from callpilot.analyzers.pii.batch import redact_lines
+    from callpilot.analyzers.pii.redactor import PiiRedactor
+
+    settings = _settings(config)
+    policies = dict(settings.analyzers.get("pii", {}).get("policies", {}))
+    for item in policy or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            typer.echo(f"error: --policy {item!r}: expected TYPE=redact|mask|keep", err=True)
+            raise typer.Exit(2)
+        policies[name] = value
+    try:
+        redactor = PiiRedactor(policies=policies)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    out = sys.stdout.buffer
+    for line in redact_lines(redactor, sys.stdin.buffer):
+        out.write(line + b"\n")
+        out.flush()
+
+
 @db_app.command("upgrade")
 def db_upgrade(db: DbOption = None, config: ConfigOption = None) -> None:
     """Create or migrate the event store's schema to the newest version."""

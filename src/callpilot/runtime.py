@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from callpilot.analyzers.pii.analyzer import PiiAnalyzer
 from callpilot.analyzers.registry import build_analyzers
 from callpilot.bus.inprocess import InProcessWorkQueue
+from callpilot.core.logging import get_logger
 from callpilot.core.metrics import count_appended
 from callpilot.core.settings import Settings
 from callpilot.eventlog.base import EventLog
@@ -14,7 +17,9 @@ from callpilot.pipeline.runner import AnalyzerRunner
 from callpilot.service.calls import CallService
 from callpilot.streams.hub import EventHub
 
-__all__ = ["Runtime", "open_runtime"]
+__all__ = ["Runtime", "analyzer_options", "open_runtime"]
+
+_log = get_logger(__name__)
 
 
 @dataclass
@@ -33,10 +38,13 @@ async def open_runtime(settings: Settings, *, log: EventLog | None = None) -> Ru
     """Validate the pipeline settings, open the log (migrating it) and start the background workers.
     ``log`` replaces the one ``settings.database_url`` names (an unstarted log; tests pass their own)."""
     pipeline = settings.pipeline
-    inline = AnalyzerRunner(build_analyzers(pipeline.inline, settings.analyzers), path="inline",
+    options = analyzer_options(settings)
+    inline = AnalyzerRunner(build_analyzers(pipeline.inline, options), path="inline",
                             max_failures=pipeline.max_failures)
-    background = AnalyzerRunner(build_analyzers(pipeline.background, settings.analyzers), path="background",
-                                max_failures=pipeline.max_failures)
+    background = AnalyzerRunner(build_analyzers(pipeline.background, options, inline=False),
+                                path="background", max_failures=pipeline.max_failures)
+    if "pii" not in pipeline.inline:
+        _log.warning("pii_redaction_off", consequence="segments are stored, streamed and analyzed as received")
     log = log if log is not None else open_event_log(settings.database_url, settings)
     await log.start()
     hub = EventHub(queue_size=settings.streams.queue_size)
@@ -47,6 +55,15 @@ async def open_runtime(settings: Settings, *, log: EventLog | None = None) -> Ru
         work_queue=InProcessWorkQueue(partitions=pipeline.background_workers,
                                       capacity=pipeline.background_queue_size),
         max_segment_chars=settings.max_segment_chars,
+        vault=next((a.vault for a in inline.analyzers if isinstance(a, PiiAnalyzer)), None),
     )
     await calls.start()
     return Runtime(settings=settings, log=log, hub=hub, calls=calls)
+
+
+def analyzer_options(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Per-analyzer options from settings, with the secrets that live at the top level handed to their owner."""
+    options = {name: dict(opts) for name, opts in settings.analyzers.items()}
+    if settings.vault_key is not None:
+        options.setdefault("pii", {})["vault_key"] = settings.vault_key.get_secret_value()
+    return options

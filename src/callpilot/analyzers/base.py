@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from callpilot.domain.call import CallState
 from callpilot.domain.events import Event, SegmentReceived
 
-__all__ = ["Analyzer"]
+__all__ = ["Analyzer", "SegmentRewriter"]
 
 
 class Analyzer(ABC):
@@ -32,3 +32,14 @@ class Analyzer(ABC):
 
     @abstractmethod
     async def analyze(self, call: CallState, event: Event) -> list[Event]: ...
+
+
+class SegmentRewriter(Analyzer):
+    """An analyzer that changes the segment itself before anything stores, streams or analyzes it (PII
+    redaction). It runs first in the inline chain; the later analyzers and the log see only its output."""
+
+    @abstractmethod
+    async def rewrite(self, call: CallState, event: SegmentReceived) -> tuple[SegmentReceived, list[Event]]: ...
+
+    async def analyze(self, call: CallState, event: Event) -> list[Event]:
+        return []

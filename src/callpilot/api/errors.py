@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from callpilot.analyzers.pii.vault import VaultError
 from callpilot.core.errors import (
     CallAlreadyEnded,
     CallAlreadyExists,
@@ -32,6 +33,7 @@ _STATUS: list[tuple[type[CallpilotError], int, str]] = [
     (ConcurrencyConflict, 409, "conflict"),
     (InvalidInput, 422, "validation_error"),
     (StorageUnavailable, 503, "storage_unavailable"),
+    (VaultError, 409, "vault_key_mismatch"),
 ]
 
 

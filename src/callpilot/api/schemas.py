@@ -94,3 +94,17 @@ class EventPage(BaseModel):
     events: list[dict[str, Any]]
     next_after: int = Field(description="pass as ?after= to get the next page")
     more: bool
+
+
+class RevealRequest(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    segment_id: str = Field(min_length=1, max_length=128)
+    entity_index: int = Field(ge=0)
+    purpose: str = Field(min_length=3, max_length=500, description="why the raw value is needed (audited)")
+    actor: str | None = Field(None, max_length=128, description="who asks (audited)")
+
+
+class RevealResponse(BaseModel):
+    type: str
+    value: str

@@ -29,7 +29,7 @@ class PipelineSettings(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    inline: list[str] = Field(default_factory=lambda: ["talk_stats"])
+    inline: list[str] = Field(default_factory=lambda: ["pii", "talk_stats"])
     background: list[str] = Field(default_factory=list)
     background_workers: int = Field(4, ge=1, le=256)
     background_queue_size: int = Field(1000, ge=1)
@@ -53,6 +53,9 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     api_key: SecretStr | None = None
+    vault_key: SecretStr | None = Field(
+        None, description="Fernet key(s), comma-separated (the first seals), for the PII vault; see README"
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     max_body_bytes: int = Field(1_048_576, ge=1024)

@@ -16,6 +16,7 @@ from callpilot.domain.events import (
     Event,
     RecordedEvent,
     SegmentReceived,
+    SegmentRedactionAmended,
     Speaker,
     SuggestionFeedbackGiven,
     TalkStatsUpdated,
@@ -103,6 +104,14 @@ def _segment(call: CallState, event: Event, recorded: RecordedEvent) -> None:
         call.partials[event.speaker] = segment
 
 
+def _amended(call: CallState, event: Event, recorded: RecordedEvent) -> None:
+    assert isinstance(event, SegmentRedactionAmended)
+    for segment in reversed(call.segments):  # the amended segment is one of the last few
+        if segment.segment_id == event.segment_id:
+            segment.text = event.text
+            return
+
+
 def _ended(call: CallState, event: Event, recorded: RecordedEvent) -> None:
     assert isinstance(event, CallEnded)
     call.status, call.end_status, call.ended_at = "ended", event.status, recorded.recorded_at
@@ -130,6 +139,7 @@ def _feedback(call: CallState, event: Event, recorded: RecordedEvent) -> None:
 _APPLIERS: dict[type[Event], Callable[[CallState, Event, RecordedEvent], None]] = {
     CallStarted: _started,
     SegmentReceived: _segment,
+    SegmentRedactionAmended: _amended,
     CallEnded: _ended,
     TalkStatsUpdated: _talk_stats,
     AnalyzerFailed: _analyzer_failed,

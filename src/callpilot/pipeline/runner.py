@@ -5,17 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from callpilot.analyzers.base import Analyzer
+from callpilot.analyzers.base import Analyzer, SegmentRewriter
 from callpilot.core.errors import AnalyzerError, ErrorCategory
 from callpilot.core.logging import get_logger
 from callpilot.core.metrics import PIPELINE_LATENCY
 from callpilot.domain.call import CallState
-from callpilot.domain.events import AnalyzerFailed, Event
+from callpilot.domain.events import AnalyzerFailed, Event, SegmentReceived
 
 __all__ = ["AnalyzerRunner"]
 
 log = get_logger(__name__)
 _MAX_MESSAGE = 300
+WITHHELD = "[WITHHELD: redaction failed]"
 
 
 class AnalyzerRunner:
@@ -31,18 +32,30 @@ class AnalyzerRunner:
         return any(isinstance(event, a.triggers) for a in self.analyzers)
 
     async def run(self, call: CallState, event: Event, *, trigger_seq: int) -> list[Event]:
+        return (await self.process(call, event, trigger_seq=trigger_seq))[1]
+
+    async def process(self, call: CallState, event: Event, *, trigger_seq: int) -> tuple[Event, list[Event]]:
+        """The event as it is to be stored (rewritten, e.g. redacted) and the events concluded from it."""
         produced: list[Event] = []
         for analyzer in self.analyzers:
-            if not isinstance(event, analyzer.triggers) or call.is_disabled(analyzer.name):
+            if not isinstance(event, analyzer.triggers):
                 continue
             started = time.perf_counter()
             try:
-                produced.extend(await analyzer.analyze(call, event))
+                if isinstance(analyzer, SegmentRewriter) and isinstance(event, SegmentReceived):
+                    # A rewriter is never disabled: its output is what may be stored.
+                    event, extra = await analyzer.rewrite(call, event)
+                    produced.extend(extra)
+                elif not call.is_disabled(analyzer.name):
+                    produced.extend(await analyzer.analyze(call, event))
             except Exception as exc:
                 produced.append(self._failure(call, analyzer, exc, trigger_seq))
+                if isinstance(analyzer, SegmentRewriter) and isinstance(event, SegmentReceived):
+                    # Fail closed: text that could not be redacted is not stored, streamed or analyzed.
+                    event = event.model_copy(update={"text": WITHHELD})
             finally:
                 PIPELINE_LATENCY.labels(self.path, analyzer.name).observe(time.perf_counter() - started)
-        return produced
+        return event, produced
 
     def _failure(self, call: CallState, analyzer: Analyzer, exc: Exception, trigger_seq: int) -> AnalyzerFailed:
         if isinstance(exc, AnalyzerError):

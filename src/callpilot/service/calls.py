@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from callpilot.analyzers.pii.vault import Vault
 from callpilot.bus.base import Job, WorkQueue
 from callpilot.core.errors import (
     CallAlreadyEnded,
@@ -36,6 +37,7 @@ from callpilot.domain.events import (
     Speaker,
     SuggestionFeedbackGiven,
 )
+from callpilot.domain.events.pii import PiiRedacted, PiiRevealed
 from callpilot.eventlog.base import EventLog
 from callpilot.pipeline.runner import AnalyzerRunner
 from callpilot.service.states import CallStates
@@ -123,6 +125,7 @@ class CallService:
         work_queue: WorkQueue,
         max_segment_chars: int,
         enqueue_timeout: float = 0.5,
+        vault: Vault | None = None,
     ) -> None:
         self.log = log
         self.states = CallStates(log)
@@ -131,6 +134,7 @@ class CallService:
         self.work_queue = work_queue
         self.max_segment_chars = max_segment_chars
         self.enqueue_timeout = enqueue_timeout
+        self.vault = vault
         # One in-process writer per call at a time, so concurrent requests of one call queue up here instead
         # of colliding on the log's concurrency check (which still guards against other processes).
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -189,6 +193,31 @@ class CallService:
         recorded, _ = await self._record(call_id, feedback, key=None, trace_id=trace_id, allow_ended=True)
         return recorded[0]
 
+    async def reveal_pii(self, call_id: str, segment_id: str, entity_index: int, *, purpose: str,
+                         actor: str | None, trace_id: str | None) -> tuple[str, str]:
+        """(entity type, raw value) of a vaulted entity. The read is recorded as a PiiRevealed event first;
+        if that append fails, nothing is revealed."""
+        if self.vault is None:
+            raise InvalidInput("PII redaction is not in the pipeline: there is no vault", field="segment_id")
+        entity = None
+        for recorded in await self.log.read_call(call_id):
+            event = recorded.event
+            if isinstance(event, PiiRedacted) and event.segment_id == segment_id:
+                if not 0 <= entity_index < len(event.entities):
+                    raise InvalidInput(f"segment {segment_id} has {len(event.entities)} entities",
+                                       field="entity_index")
+                entity = event.entities[entity_index]
+        if entity is None:
+            await self.get_call(call_id)  # CallNotFound for an unknown call
+            raise InvalidInput(f"no redacted entities in segment {segment_id!r}", field="segment_id")
+        if entity.vault_ref is None:
+            raise InvalidInput(f"{entity.type} values are not kept in the vault (see vault_types)",
+                               field="entity_index")
+        await self._record(call_id, PiiRevealed(segment_id=segment_id, entity_index=entity_index,
+                                                entity_type=entity.type, purpose=purpose, actor=actor),
+                           key=None, trace_id=trace_id, allow_ended=True)
+        return entity.type, self.vault.open(entity.vault_ref)
+
     async def _record(self, call_id: str, event: Event, *, key: str | None, trace_id: str | None,
                       allow_ended: bool = False) -> tuple[list[RecordedEvent], bool]:
         """Run inline analyzers on ``event`` and append it with what they produced, atomically."""
@@ -204,9 +233,9 @@ class CallService:
                     if key is not None and (prior := await self.log.find_key(call_id, key)) is not None:
                         return [prior], True
                     raise CallAlreadyEnded(call_id)
-                produced = await self.inline.run(state, event, trigger_seq=state.seq + 1)
+                stored, produced = await self.inline.process(state, event, trigger_seq=state.seq + 1)
                 try:
-                    result = await self.log.append(call_id, [event, *produced], expected_seq=state.seq,
+                    result = await self.log.append(call_id, [stored, *produced], expected_seq=state.seq,
                                                    idempotency_key=key, trace_id=trace_id)
                 except ConcurrencyConflict:
                     # Another process appended to this call first: reload, run again, and back off a little

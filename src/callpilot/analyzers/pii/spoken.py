@@ -26,7 +26,7 @@ _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "si
 _ZERO_LETTERS = {"oh", "o"}  # zero only next to other digit words: "oh I see" is no digit
 _REPEATS = {"double": 2, "triple": 3}
 # What may stand between two digit words of one run: spaces, and the punctuation engines insert in dictation.
-_GAP = re.compile(r"[\s,.\-/]*")
+_GAP = re.compile(r"[\s,.\-/()]*")
 _TOKEN = re.compile(r"[A-Za-z]+|\d+")
 
 

@@ -10,7 +10,14 @@ from fastapi.responses import JSONResponse, Response
 from callpilot.api.body import json_body, openapi_body
 from callpilot.api.deps import Caller, get_caller
 from callpilot.api.routes.feedback import record_feedback
-from callpilot.api.schemas import EndCallBody, EventPage, FeedbackRequest, SegmentCreated
+from callpilot.api.schemas import (
+    EndCallBody,
+    EventPage,
+    FeedbackRequest,
+    RevealRequest,
+    RevealResponse,
+    SegmentCreated,
+)
 from callpilot.api.streaming import resume_position, serve_websocket, sse_response
 from callpilot.domain.call import CallState, CallSummary, Segment
 from callpilot.service.calls import NewCall, NewSegment
@@ -63,6 +70,16 @@ async def end_call(call_id: str, body: EndCallBody | None = None, caller: Caller
 @router.post("/calls/{call_id}/feedback", status_code=201)
 async def feedback(call_id: str, body: FeedbackRequest, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     return await record_feedback(caller.calls, call_id, body)
+
+
+@router.post("/calls/{call_id}/pii/reveal", response_model=RevealResponse)
+async def reveal_pii(call_id: str, body: RevealRequest, caller: Caller = Depends(get_caller)) -> RevealResponse:
+    """The raw value of a vaulted entity (a phone number for the CRM, ...). Every read is recorded in the call's
+    log as a PiiRevealed event, with the purpose and actor given."""
+    entity_type, value = await caller.calls.reveal_pii(call_id, body.segment_id, body.entity_index,
+                                                       purpose=body.purpose, actor=body.actor,
+                                                       trace_id=caller.trace_id)
+    return RevealResponse(type=entity_type, value=value)
 
 
 @router.get("/calls/{call_id}/events", response_model=EventPage,

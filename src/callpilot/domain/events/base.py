@@ -30,6 +30,7 @@ __all__ = [
     "Event",
     "RecordedEvent",
     "SegmentReceived",
+    "SegmentRedactionAmended",
     "Speaker",
     "SuggestionFeedbackGiven",
     "TalkStats",
@@ -74,6 +75,14 @@ class SegmentReceived(Event):
     final: bool = True
 
 
+class SegmentRedactionAmended(Event):
+    """A stored segment's text, redacted further after the fact (a number read out in pieces was recognised)."""
+
+    segment_id: str
+    text: str
+    reason: str
+
+
 class CallEnded(Event):
     status: str = "completed"
 
@@ -115,6 +124,7 @@ class SuggestionFeedbackGiven(Event):
 CORE_EVENTS: tuple[type[Event], ...] = (
     CallStarted,
     SegmentReceived,
+    SegmentRedactionAmended,
     CallEnded,
     AnalyzerFailed,
     TalkStatsUpdated,
