@@ -55,7 +55,7 @@ async def open_runtime(settings: Settings, *, log: EventLog | None = None) -> Ru
         work_queue=InProcessWorkQueue(partitions=pipeline.background_workers,
                                       capacity=pipeline.background_queue_size),
         max_segment_chars=settings.max_segment_chars,
-        vault=next((a.vault for a in inline.analyzers if isinstance(a, PiiAnalyzer)), None),
+        pii=next((a for a in inline.analyzers if isinstance(a, PiiAnalyzer)), None),
     )
     await calls.start()
     return Runtime(settings=settings, log=log, hub=hub, calls=calls)

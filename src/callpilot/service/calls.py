@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from callpilot.analyzers.pii.vault import Vault
+from callpilot.analyzers.pii.analyzer import PiiAnalyzer
 from callpilot.bus.base import Job, WorkQueue
 from callpilot.core.errors import (
     CallAlreadyEnded,
@@ -125,7 +125,7 @@ class CallService:
         work_queue: WorkQueue,
         max_segment_chars: int,
         enqueue_timeout: float = 0.5,
-        vault: Vault | None = None,
+        pii: PiiAnalyzer | None = None,
     ) -> None:
         self.log = log
         self.states = CallStates(log)
@@ -134,7 +134,8 @@ class CallService:
         self.work_queue = work_queue
         self.max_segment_chars = max_segment_chars
         self.enqueue_timeout = enqueue_timeout
-        self.vault = vault
+        self.pii = pii
+        self.vault = pii.vault if pii is not None else None
         # One in-process writer per call at a time, so concurrent requests of one call queue up here instead
         # of colliding on the log's concurrency check (which still guards against other processes).
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -154,6 +155,8 @@ class CallService:
             customer_name=cmd.customer_name, customer_phone_masked=mask_phone(cmd.customer_phone),
             queue=cmd.queue, acd_metadata=cmd.acd_metadata, crm_metadata=cmd.crm_metadata,
         )
+        if self.pii is not None:
+            event = self.pii.protect_call_start(event)
         try:
             await self.log.append(call_id, [event], expected_seq=0, trace_id=trace_id)
         except ConcurrencyConflict:

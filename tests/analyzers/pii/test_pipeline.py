@@ -16,7 +16,7 @@ from callpilot.eventlog.sqlite import SqliteEventLog
 from callpilot.runtime import Runtime, open_runtime
 
 KEY = "k-123"
-RAW = ["4111", "555", "1234567", "gonzalez", "john dot smith", "1985"]
+RAW = ["4111", "555", "1234567", "gonzalez", "maria", "john dot smith", "john.smith", "1985"]
 
 
 @pytest.fixture
@@ -41,7 +41,9 @@ async def _say(client: httpx.AsyncClient, speaker: str, text: str, t: float) -> 
 
 
 async def test_nothing_raw_is_stored_and_pieces_are_corrected(client: httpx.AsyncClient, runtime: Runtime) -> None:
-    await client.post("/v1/calls", json={"call_id": "c1", "agent_id": "a1", "customer_name": "Maria Gonzalez"})
+    await client.post("/v1/calls", json={"call_id": "c1", "agent_id": "a1", "customer_name": "Maria Gonzalez",
+                                         "crm_metadata": {"contact": {"email": "john.smith@gmail.com"},
+                                                          "full_name": "Maria Gonzalez", "tier": "gold"}})
     await _say(client, "customer", "hi this is maria gonzalez my email is john dot smith at gmail dot com", 0)
     await _say(client, "customer", "okay it's four one one one one one one one", 3)
     await _say(client, "agent", "mhm", 6)
@@ -52,7 +54,7 @@ async def test_nothing_raw_is_stored_and_pieces_are_corrected(client: httpx.Asyn
     await _say(client, "customer", "i was born march fourteenth nineteen eighty five", 14)
 
     events = await runtime.log.read_call("c1")
-    stored = b"".join(e.to_json() for e in events if e.type != "CallStarted").decode()
+    stored = b"".join(e.to_json() for e in events).decode().lower()
     for raw in RAW:
         assert raw not in stored
     types = [e.type for e in events]
@@ -63,6 +65,8 @@ async def test_nothing_raw_is_stored_and_pieces_are_corrected(client: httpx.Asyn
     assert texts[0] == "hi this is [PERSON] my email is [EMAIL]"
     assert texts[4] == "call me on [PHONE_NUMBER]"
     assert state["analyzers"]["pii"]["counts"]["CARD_NUMBER"] == 1
+    assert state["customer_name"] is None and state["customer_name_sealed"]
+    assert state["crm_metadata"] == {"contact": {"email": "[EMAIL]"}, "full_name": "[PERSON]", "tier": "gold"}
 
 
 async def test_reveal_is_audited(client: httpx.AsyncClient, runtime: Runtime) -> None:

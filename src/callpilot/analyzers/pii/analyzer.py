@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,7 +16,7 @@ from callpilot.analyzers.pii.vault import Vault, VaultError
 from callpilot.core.errors import ConfigError
 from callpilot.core.logging import get_logger
 from callpilot.domain.call import CallState, Segment
-from callpilot.domain.events import Event, SegmentReceived, SegmentRedactionAmended
+from callpilot.domain.events import CallStarted, Event, SegmentReceived, SegmentRedactionAmended
 from callpilot.domain.events.pii import OpenNumber, PiiEntity, PiiRedacted, PiiSpan
 
 __all__ = ["PiiAnalyzer"]
@@ -51,12 +52,36 @@ class PiiAnalyzer(SegmentRewriter):
             log.warning("pii_vault_ephemeral", hint="set vault_key: vaulted values and numbers read out in pieces "
                         "are sealed with a key that dies with this process")
 
+    def protect_call_start(self, event: CallStarted) -> CallStarted:
+        """Seal the customer's name, and redact personal data in the call's metadata strings, before the
+        CallStarted event is stored."""
+        name = event.customer_name
+        names = [name] if name else []
+        return event.model_copy(update={
+            "customer_name": None,
+            "customer_name_sealed": self.vault.seal(name) if name else None,
+            "acd_metadata": self._redact_values(event.acd_metadata, names),
+            "crm_metadata": self._redact_values(event.crm_metadata, names),
+        })
+
+    def _redact_values(self, value: Any, names: list[str], key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: self._redact_values(v, names, str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._redact_values(v, names, key) for v in value]
+        if isinstance(value, str):
+            if "name" in key.lower() and value.strip():
+                return f"[{EntityType.PERSON.value}]"
+            return self.redactor.redact(value, self.redactor.find(value, context=key.replace("_", " "),
+                                                                   names=names)).text
+        return value
+
     async def rewrite(self, call: CallState, event: SegmentReceived) -> tuple[SegmentReceived, list[Event]]:
         state = call.analyzers.get("pii", {})
         previous = self._open_number(state, event.speaker)
         result = self.joiner.process(
             event.text, segment_id=event.segment_id, context=_other_speaker_said(call, event.speaker),
-            names=_names(call), chain=previous, start=event.start, end=event.end, final=event.final,
+            names=self._names(call), chain=previous, start=event.start, end=event.end, final=event.final,
         )
         redacted = event.model_copy(update={"text": result.redaction.text})
         if not event.final:
@@ -87,6 +112,20 @@ class PiiAnalyzer(SegmentRewriter):
                 chain.pieces = [Piece(p.segment_id, p.start, p.start + len(placeholder)) if p == piece else p
                                 for p in chain.pieces]
         return events
+
+    def _names(self, call: CallState) -> list[str]:
+        """The customer's name from the call's metadata (sealed in the log, opened here)."""
+        names = [call.customer_name] if call.customer_name else []
+        if call.customer_name_sealed:
+            try:
+                names.append(self._open_name(call.customer_name_sealed))
+            except VaultError:
+                log.warning("pii_customer_name_unreadable", reason="sealed with another vault key")
+        return names
+
+    @functools.lru_cache(maxsize=1024)  # noqa: B019 - one analyzer per process; tokens are small
+    def _open_name(self, token: str) -> str:
+        return self.vault.open(token)
 
     def _open_number(self, state: dict[str, Any], speaker: str) -> Chain | None:
         raw = state.get("open_numbers", {}).get(speaker)
@@ -125,8 +164,3 @@ def _segment(call: CallState, segment_id: str) -> Segment | None:
     return None
 
 
-def _names(call: CallState) -> list[str]:
-    """The customer's name from the call's metadata, and any CRM field that holds a name."""
-    names = [call.customer_name] if call.customer_name else []
-    names += [v for k, v in call.crm_metadata.items() if "name" in k.lower() and isinstance(v, str)]
-    return names

@@ -56,7 +56,8 @@ class CallStarted(Event):
     agent_id: str
     agent_name: str | None = None
     customer_id: str | None = None
-    customer_name: str | None = None
+    customer_name: str | None = Field(None, description="only when PII redaction is off; else sealed below")
+    customer_name_sealed: str | None = Field(None, description="the customer's name, sealed with the vault key")
     customer_phone_masked: str | None = Field(
         None, description="all but the last four digits masked; the raw number is never stored in the log"
     )
