@@ -14,6 +14,7 @@ from callpilot.analyzers.pii.entities import EntityType
 
 __all__ = ["Cue", "CueBook", "default_cues"]
 
+_WEAK = frozenset({"account", "card", "number", "cuenta", "code"})
 _WORD = re.compile(r"[a-záéíóúñü']+(?:-[a-z]+)?")
 
 
@@ -54,6 +55,23 @@ class CueBook:
                 if phrase in self._phrases:
                     return Cue(self._phrases[phrase], " ".join(phrase), distance)
         return None
+
+    def strongest(self, text: str) -> Cue | None:
+        """The most specific typed cue anywhere in ``text`` (for the other speaker's question): the longest
+        phrase, a weak one ("account", "card", "number") only if there is no other, the last of equals."""
+        words = _WORD.findall(text.lower())
+        best: tuple[int, int, int] | None = None
+        best_cue: Cue | None = None
+        for last in range(len(words)):
+            for size in range(1, min(self._longest, last + 1) + 1):
+                phrase = tuple(words[last - size + 1:last + 1])
+                entity_type = self._phrases.get(phrase)
+                if entity_type is None:
+                    continue
+                rank = (0 if " ".join(phrase) in _WEAK else 1, size, last)
+                if best is None or rank > best:
+                    best, best_cue = rank, Cue(entity_type, " ".join(phrase), len(words) - 1 - last)
+        return best_cue
 
     def unit_after(self, text: str, start: int) -> bool:
         """Whether the word right after ``start`` is a unit ("minutes", "dollars", ...)."""

@@ -72,7 +72,7 @@ def classify_digits(digits: str, written: str, cue: Cue | None, *, plus: bool = 
     stripped = written.strip()
     if n == 9 and (_SSN_WRITTEN.match(stripped) or (ssn_plausible(digits) and dictated)):
         return E.SSN
-    if (n == 10 and digits[0] in "23456789") or (n == 11 and digits[0] == "1"):
+    if (n == 10 and digits[0] in "23456789") or (n == 11 and digits[0] in "10"):
         return E.PHONE_NUMBER
     if n in (7, 10) and _PHONE_WRITTEN.match(stripped):
         return E.PHONE_NUMBER

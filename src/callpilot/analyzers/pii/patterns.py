@@ -27,7 +27,8 @@ _TLDS = ("com|net|org|edu|gov|io|co|uk|us|ca|de|fr|es|mx|info|biz|me|ie|au|in")
 _PART = r"[a-z0-9]+(?:\s[a-z0-9])*"  # a word, or letters spelled one by one
 _JOIN = r"\s(?:dot|period|underscore|dash|hyphen|minus|plus)\s"
 _SPOKEN_EMAIL = re.compile(
-    rf"(?<![\w']){_PART}(?:{_JOIN}{_PART})*\s(?:at|@)\s{_PART}(?:\s(?:dot|period)\s{_PART})*\s(?:dot|period)\s(?:{_TLDS})\b",
+    rf"(?<![\w']){_PART}(?:{_JOIN}{_PART})*\s(?:at|@)\s{_PART}(?:\s[a-z0-9]+)?(?:\s(?:dot|period)\s{_PART})*"
+    rf"\s(?:dot|period)\s(?:{_TLDS})\b",
     _I,
 )
 _EMAIL_LEAD = re.compile(r"^(?:(?:my|the|email|e-mail|address|is|it's|its|it|is|at|and|yes|so|uh|um|sure)\s)+", _I)
@@ -77,10 +78,13 @@ _DAY = rf"(?:\d{{1,2}}(?:st|nd|rd|th)?|{_ORDINAL_WORD}|(?:twenty|thirty)?[\s-]?(
 _YEAR_WORDS = (r"(?:nineteen|twenty)\s(?:oh\s\w+|hundred|(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
                r"seventeen|eighteen|nineteen)|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[\s-]"
                r"(?:one|two|three|four|five|six|seven|eight|nine))?)|two\sthousand(?:\sand)?(?:\s\w+){0,2}")
-_YEAR = rf"(?:\d{{4}}|'?\d{{2}}|{_YEAR_WORDS})"
+_TWO_DIGIT_YEAR = (r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[\s-](?:one|two|three|four|five|"
+                   r"six|seven|eight|nine))?|oh\s(?:one|two|three|four|five|six|seven|eight|nine)")
+_YEAR = rf"(?:\d{{4}}|'?\d{{2}}|{_YEAR_WORDS}|{_TWO_DIGIT_YEAR})"
 _DATE_MDY = rf"{_MONTH}\.?\s(?:the\s)?{_DAY},?\s(?:of\s)?{_YEAR}"
 _DATE_DMY = rf"(?:the\s)?{_DAY}\s(?:of\s)?{_MONTH},?\s{_YEAR}"
-_DATE_NUMERIC = r"\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}"
+_DATE_NUMERIC = (r"\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}"
+                 r"|\d{1,2}(?:st|nd|rd|th)?\s(?:of\s)?(?:the\s)?\d{1,2}(?:st|nd|rd|th)?,?\s\d{4}")
 _DATE = re.compile(rf"\b(?:{_DATE_MDY}|{_DATE_DMY}|{_DATE_NUMERIC})\b", _I)
 
 
@@ -123,23 +127,34 @@ _NATO = ("alpha|alfa|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|juliet|ju
          "oscar|papa|quebec|romeo|sierra|tango|uniform|victor|whiskey|whisky|xray|x-ray|yankee|zulu")
 _DIGIT_WORD = "zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple"
 # One spelled symbol: a letter, "x for xavier" / "x as in xavier", a NATO word, a digit or digit word.
-_SYMBOL = rf"(?:[a-z](?:\s(?:for|as\sin|like)\s[a-z]+)?|{_NATO}|\d|{_DIGIT_WORD})"
-_SPELLING = re.compile(rf"(?<![\w'])(?:{_SYMBOL})(?:[\s,.-]+(?:{_SYMBOL})){{2,}}(?![\w'])", _I)
+_SYMBOL = (rf"(?:[a-z](?:\s(?:for|as\sin|like)\s[a-z]+)?|{_NATO}|\d{{1,3}}|{_DIGIT_WORD}"
+           r"|[a-z]\d[a-z\d]?|\d[a-z]\d?)")
+_SPELLING = re.compile(rf"(?<![\w'])(?:{_SYMBOL})(?:[\s,.-]+(?:{_SYMBOL}))+(?![\w'])", _I)
+_NATO_WORD = re.compile(rf"^(?:{_NATO})$", _I)
+_ID_TYPES = frozenset({E.ADDRESS, E.PASSPORT, E.DRIVER_LICENSE})
 _COMMON_SINGLE = frozenset({"a", "i"})
 
 
-def find_spellings(text: str, *, cue_type: EntityType | None) -> list[Found]:
-    """Runs of three or more spelled symbols ("s m i t h", "t for tommy q 6 r"). Their type comes from the
-    context (a name, a postcode, a passport, ...); a spelling with no context is taken for a name."""
+def find_spellings(text: str, *, cue_type: EntityType | None, cues: CueBook) -> list[Found]:
+    """Runs of three or more spelled symbols ("s m i t h", "t for tommy q 6 r", "tango foxtrot 699"), or two
+    when a postcode or an id was asked for ("s1k 8y"). Their type comes from the context (a name, a postcode,
+    a passport, ...); a spelling with no context is taken for a name. Codes after a safe cue ("model x one
+    two three", "error code e one oh four") are left alone."""
     found = []
     for m in _SPELLING.finditer(text):
-        tokens = m.group(0).lower().split()
-        letters = [t for t in tokens if len(t) == 1 and t.isalpha()]
+        tokens = [t for t in re.split(r"[\s,.-]+", m.group(0).lower()) if t]
+        letters = [t for t in tokens if (len(t) == 1 and t.isalpha()) or _NATO_WORD.match(t)]
+        mixed = [t for t in tokens if len(t) > 1 and any(c.isdigit() for c in t) and any(c.isalpha() for c in t)]
         digits = [t for t in tokens if t.isdigit() or re.fullmatch(_DIGIT_WORD, t)]
-        if len(letters) + len(digits) < 3 or all(t in _COMMON_SINGLE for t in letters) and not digits:
+        symbols = len(letters) + len(digits) + len(mixed)
+        needed = 2 if cue_type in _ID_TYPES and (mixed or (letters and digits)) else 3
+        if symbols < needed or all(t in _COMMON_SINGLE for t in letters) and not digits and not mixed:
             continue
-        if not letters:
+        if not letters and not mixed:
             continue  # digits only: the number recognizers judge those
+        cue = cues.nearest(text, m.start(), window=4)
+        if cue is not None and cue.type is None:
+            continue
         entity_type = cue_type or (E.NUMBER if digits else E.PERSON)
         found.append(Found(entity_type, m.start(), m.end(), 0.75, "spelling"))
     return found
@@ -147,7 +162,7 @@ def find_spellings(text: str, *, cue_type: EntityType | None) -> list[Found]:
 
 # -- names ----------------------------------------------------------------------------------------------------
 _NAME_CUE = re.compile(
-    r"\b(?:my\s(?:full\s|first\s|last\s)?name\s(?:is|was|'s)|name's|(?:first|last)\sname\s(?:is\s)?|surname\s(?:is\s)?"
+    r"\b(?:my\s(?:full\s|first\s|last\s)?name\s(?:is|was|'s)|name's|name(?:\s(?:is|was))?|(?:first|last)\sname\s(?:is\s)?|surname\s(?:is\s)?"
     r"|this\sis|speaking\swith|talking\sto|spoke\swith|spoke\sto|mr|mrs|ms|miss|dr|me\sllamo|mi\snombre\ses)"
     r"\.?\s+([a-z][a-z'-]+)(?:\s+([a-z][a-z'-]+))?",
     _I,

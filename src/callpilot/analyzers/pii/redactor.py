@@ -99,7 +99,7 @@ class PiiRedactor:
         """What the other speaker just asked for ("can i have the card number" -> CARD_NUMBER), if anything."""
         if not context:
             return None
-        cue = self.cues.nearest(context, window=40)
+        cue = self.cues.strongest(context)
         return Cue(cue.type, cue.phrase, 99) if cue is not None and cue.type is not None else None
 
     def find(self, text: str, context: str | None = None, names: Iterable[str] = ()) -> list[Found]:
@@ -113,7 +113,7 @@ class PiiRedactor:
                 found.append(Found(entity_type, run.start, run.end, 0.8, "digits", run.digits))
         own_cue = self.cues.nearest(text, window=12)
         spelling_type = own_cue.type if own_cue and own_cue.type else context_type
-        found += find_spellings(text, cue_type=spelling_type)
+        found += find_spellings(text, cue_type=spelling_type, cues=self.cues)
         found += find_emails(text)
         found += find_ibans(text)
         found += find_dates(text, birth_context=context_type is E.DATE_OF_BIRTH, cues=self.cues)

@@ -25,6 +25,7 @@ _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "si
          "eighty": 80, "ninety": 90}
 _ZERO_LETTERS = {"oh", "o"}  # zero only next to other digit words: "oh I see" is no digit
 _REPEATS = {"double": 2, "triple": 3}
+_INNER_WORDS = {"uh", "um", "er", "slash", "dash", "hyphen"}  # may stand between two digits of one run
 # What may stand between two digit words of one run: spaces, and the punctuation engines insert in dictation.
 _GAP = re.compile(r"[\s,.\-/()]*")
 _TOKEN = re.compile(r"[A-Za-z]+|\d+")
@@ -69,6 +70,11 @@ def _read_run(text: str, tokens: list[_Token], first: int) -> tuple[DigitRun, in
     while i < len(tokens):
         if i > first and not _GAP.fullmatch(text, tokens[i - 1].end, tokens[i].start):
             break
+        if digits and tokens[i].text.lower() in _INNER_WORDS and i + 1 < len(tokens) \
+                and _GAP.fullmatch(text, tokens[i].end, tokens[i + 1].start) \
+                and _read_number(tokens, i + 1, zero_allowed=True) is not None:
+            i += 1  # "oh nine slash twenty nine", "five five five uh one two": the run goes on
+            continue
         step = _read_number(tokens, i, zero_allowed=bool(digits) or _next_is_digit(tokens, i))
         if step is None:
             break
