@@ -6,6 +6,7 @@ from typing import Any
 
 from callpilot.analyzers.base import Analyzer, SegmentRewriter
 from callpilot.analyzers.pii.analyzer import PiiAnalyzer
+from callpilot.analyzers.sentiment import SentimentAnalyzer
 from callpilot.analyzers.talk_stats import TalkStatsAnalyzer
 from callpilot.core.errors import ConfigError
 
@@ -13,6 +14,7 @@ __all__ = ["ANALYZERS", "build_analyzers"]
 
 ANALYZERS: dict[str, type[Analyzer]] = {
     PiiAnalyzer.name: PiiAnalyzer,
+    SentimentAnalyzer.name: SentimentAnalyzer,
     TalkStatsAnalyzer.name: TalkStatsAnalyzer,
 }
 
