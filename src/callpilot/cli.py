@@ -21,6 +21,8 @@ app = typer.Typer(help="callpilot: live agent assist and after-call automation f
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Event-store maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+rules_app = typer.Typer(help="Compliance rulesets.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
 
 DbOption = Annotated[str | None, typer.Option(
     "--db", help="database URL (default: $CALLPILOT_DATABASE_URL, else sqlite:///./callpilot.db)")]
@@ -120,23 +122,31 @@ def demo(
 
 @app.command()
 def bench(
-    smoke: Annotated[bool, typer.Option("--smoke", help="a few seconds, to check the harness; writes nothing "
-                                                         "unless --out is given")] = False,
-    calls: Annotated[int, typer.Option(help="concurrent calls")] = 50,
-    rate: Annotated[float, typer.Option(help="target segments/s of the fixed-rate run")] = 500.0,
-    duration: Annotated[float, typer.Option(help="seconds per run")] = 20.0,
-    repeats: Annotated[int, typer.Option(help="times the fixed-rate run is repeated", min=1)] = 3,
+    sections: Annotated[list[str] | None, typer.Argument(
+        help="sections to run: pipeline, inline, rules, signals, sentiment, pii, intent (default: all)")] = None,
+    smoke: Annotated[bool, typer.Option("--smoke", help="a few seconds each, to check the harness; writes "
+                                                         "nothing unless --out is given")] = False,
+    calls: Annotated[int, typer.Option(help="pipeline: concurrent calls")] = 50,
+    rate: Annotated[float, typer.Option(help="pipeline: target segments/s of the fixed-rate run")] = 500.0,
+    duration: Annotated[float, typer.Option(help="pipeline: seconds per run")] = 20.0,
+    repeats: Annotated[int, typer.Option(help="pipeline: times the fixed-rate run is repeated", min=1)] = 3,
     postgres_url: Annotated[str | None, typer.Option(
-        envvar="CALLPILOT_BENCH_POSTGRES_URL", help="also run on this PostgreSQL database (it is emptied)")] = None,
+        envvar="CALLPILOT_BENCH_POSTGRES_URL", help="pipeline: also run on this PostgreSQL database (it is "
+                                                    "emptied)")] = None,
     out: Annotated[Path | None, typer.Option(help="markdown report (default docs/benchmarks.md; JSON beside it)")]
     = None,
 ) -> None:
-    """Run the benchmark suite against a real server process and write docs/benchmarks.md."""
-    from callpilot.bench.suite import run_suite
+    """Run the benchmarks and write their sections of docs/benchmarks.md (the others are kept)."""
+    from callpilot.bench.run import SECTIONS, run_benchmarks
 
+    chosen = sections or list(SECTIONS)
+    unknown = [s for s in chosen if s not in SECTIONS]
+    if unknown:
+        typer.echo(f"error: unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}", err=True)
+        raise typer.Exit(2)
     try:
-        ok = asyncio.run(run_suite(smoke=smoke, calls=calls, rate=rate, duration=duration, repeats=repeats,
-                                   postgres_url=postgres_url, out=out))
+        ok = asyncio.run(run_benchmarks(chosen, smoke=smoke, calls=calls, rate=rate, duration=duration,
+                                        repeats=repeats, postgres_url=postgres_url, out=out))
     except CallpilotError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -176,6 +186,25 @@ def redact(
     for line in redact_lines(redactor, sys.stdin.buffer):
         out.write(line + b"\n")
         out.flush()
+
+
+@rules_app.command("check")
+def rules_check(
+    ruleset: Annotated[str, typer.Argument(help="a shipped ruleset (banking, home_services) or a YAML file")],
+    files: Annotated[list[Path], typer.Argument(help="transcript JSON files", exists=True, dir_okay=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="exit 1 on any violation or missed requirement")] = False,
+) -> None:
+    """Run a ruleset over recorded transcripts; print the violations and the final checklist of each."""
+    from callpilot.analyzers.rules.check import check_files, format_json, format_text
+
+    try:
+        report = check_files(ruleset, files)
+    except CallpilotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
+    typer.echo(format_json(report) if as_json else format_text(report))
+    raise typer.Exit(1 if strict and not report.clean else 0)
 
 
 @db_app.command("upgrade")

@@ -6,7 +6,9 @@ from typing import Any
 
 from callpilot.analyzers.base import Analyzer, SegmentRewriter
 from callpilot.analyzers.pii.analyzer import PiiAnalyzer
+from callpilot.analyzers.rules import RulesAnalyzer
 from callpilot.analyzers.sentiment import SentimentAnalyzer
+from callpilot.analyzers.signals import SignalsAnalyzer
 from callpilot.analyzers.talk_stats import TalkStatsAnalyzer
 from callpilot.core.errors import ConfigError
 
@@ -14,7 +16,9 @@ __all__ = ["ANALYZERS", "build_analyzers"]
 
 ANALYZERS: dict[str, type[Analyzer]] = {
     PiiAnalyzer.name: PiiAnalyzer,
+    RulesAnalyzer.name: RulesAnalyzer,
     SentimentAnalyzer.name: SentimentAnalyzer,
+    SignalsAnalyzer.name: SignalsAnalyzer,
     TalkStatsAnalyzer.name: TalkStatsAnalyzer,
 }
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -11,11 +10,10 @@ from typing import Any
 import typer
 
 from callpilot.bench.load import LoadResult, run_load_isolated
-from callpilot.bench.machine import describe_machine
 from callpilot.bench.server import BENCH_KEY, fresh_postgres_database, server_process
 from callpilot.replay.transcript import load_transcript
 
-__all__ = ["run_suite"]
+__all__ = ["pipeline_markdown", "run_pipeline"]
 
 TARGET_RATE, TARGET_P99_MS = 500.0, 50.0
 _FALLBACK_TEXTS = [
@@ -68,11 +66,11 @@ async def _backend_runs(url: str, *, calls: int, rate: float, duration: float, r
     return runs
 
 
-async def run_suite(*, smoke: bool, calls: int, rate: float, duration: float, repeats: int,
-                    postgres_url: str | None, out: Path | None) -> bool:
+async def run_pipeline(*, smoke: bool, calls: int, rate: float, duration: float, repeats: int,
+                       postgres_url: str | None) -> tuple[bool, list[str], dict[str, Any]]:
+    """The server under load on SQLite (and PostgreSQL when given): ok, markdown lines, data."""
     if smoke:
         calls, rate, duration, repeats = min(calls, 5), min(rate, 50.0), min(duration, 3.0), 1
-    machine = describe_machine()
     results: dict[str, list[LoadResult]] = {}
     backends: list[tuple[str, str | None]] = [("SQLite (embedded default)", None)]
     if postgres_url:
@@ -93,11 +91,8 @@ async def run_suite(*, smoke: bool, calls: int, rate: float, duration: float, re
     if not smoke and not postgres_url:
         typer.echo("note: no PostgreSQL URL given (--postgres-url / CALLPILOT_BENCH_POSTGRES_URL); "
                    "PostgreSQL was not measured")
-    target = out or (None if smoke else Path("docs/benchmarks.md"))
-    if target is not None:
-        write_report(target, machine, results, smoke=smoke)
-        typer.echo(f"wrote {target} and {target.with_suffix('.json')}")
-    return ok
+    data = {label: [r.summary() for r in runs] for label, runs in results.items()}
+    return ok, pipeline_markdown(results), data
 
 
 def _verdict(run: LoadResult) -> str:
@@ -107,27 +102,18 @@ def _verdict(run: LoadResult) -> str:
     return "**met**" if met else "**missed**"
 
 
-def write_report(path: Path, machine: dict[str, Any], results: dict[str, list[LoadResult]], *, smoke: bool) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def pipeline_markdown(results: dict[str, list[LoadResult]]) -> list[str]:
     lines = [
-        "# Benchmarks",
-        "",
-        "Written by `callpilot bench` (`make bench`); do not edit by hand. Each run drives a real server process "
-        "(`callpilot serve`) over HTTP and WebSocket from a load generator in another process on the same machine.",
-        "",
-        f"- Date: {machine['date']}" + (" (smoke run: too short to mean anything)" if smoke else ""),
-        f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, {machine['os']}",
-        f"- Python {machine['python']}, SQLite {machine['sqlite']}; "
-        + ", ".join(f"{k} {v}" for k, v in machine["versions"].items()),
-        "",
         "## Live pipeline: segments in, events out",
         "",
         f"Target: >= {TARGET_RATE:.0f} segments/s sustained across 50 concurrent calls with p99 POST->WebSocket "
-        f"< {TARGET_P99_MS:.0f} ms, on the embedded default and on PostgreSQL.",
+        f"< {TARGET_P99_MS:.0f} ms, on the embedded default and on PostgreSQL. Each run drives a real server "
+        "process (`callpilot serve`, default settings: the whole inline chain) over HTTP and WebSocket from a "
+        "load generator in another process on the same machine.",
         "",
         "Latency is from the moment a segment was due to be sent (its schedule, so a server that falls behind "
         "cannot hide it) to the moment its `SegmentReceived` event arrives on that call's WebSocket; every "
-        "segment goes through the inline pipeline (talk statistics) and is committed before it is streamed. "
+        "segment goes through the inline analyzer chain and is committed before it is streamed. "
         "*Real-time pace* replays the sample calls at their own timing; *fixed rate* spreads the target rate "
         "evenly over the calls (open loop), repeated because its tail varies from run to run; *saturation* has "
         "every call send its next segment as soon as the previous one is answered. The server process, the "
@@ -142,7 +128,4 @@ def write_report(path: Path, machine: dict[str, Any], results: dict[str, list[Lo
             s = run.summary()
             lines.append(f"| {label} | {run.name} | {run.calls} | {s['segments_per_s']} | {s['p50_ms']} | "
                          f"{s['p95_ms']} | {s['p99_ms']} | {s['post_p99_ms']} | {run.errors} | {_verdict(run)} |")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    data = {"machine": machine, "smoke": smoke,
-            "pipeline": {label: [r.summary() for r in runs] for label, runs in results.items()}}
-    path.with_suffix(".json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return [*lines, ""]
