@@ -102,8 +102,9 @@ async def test_two_processes_on_one_call_do_not_conflict(tmp_path: Path) -> None
         state = await one.calls.get_call("c")
         assert len(state.segments) == 20
         assert state.analyzers["talk_stats"]["turns"]["customer"] == 1
-        seqs = [e.seq for e in await one.log.read_call("c")]
-        assert seqs == list(range(1, 42))
+        events = await one.log.read_call("c")
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))  # gap-free, every analyzer's events
+        assert sum(e.type == "SegmentReceived" for e in events) == 20
     finally:
         await one.close()
         await two.close()

@@ -17,7 +17,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_defaults() -> None:
     settings = load_settings()
     assert settings.database_url == DEFAULT_DATABASE_URL
-    assert settings.api_key is None and settings.pipeline.inline == ["pii", "talk_stats"]
+    assert settings.api_key is None and settings.pipeline.inline == [
+        "pii", "rules", "sentiment", "signals", "talk_stats"] and settings.pipeline.background == ["context"]
 
 
 def test_flags_beat_environment_beat_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

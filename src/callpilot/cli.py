@@ -188,6 +188,26 @@ def redact(
         out.flush()
 
 
+@app.command()
+def intent(
+    taxonomy: Annotated[Path | None, typer.Option(
+        "--taxonomy", help="intent taxonomy YAML (default: settings, else the shipped contact-center taxonomy)",
+        exists=True, dir_okay=False)] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Classify JSON lines on stdin: {"text": ...} or {"segments": [...]} gives {"intent", "confidence",
+    "entities": [{"type", "value", "start", "end"[, "segment"]}]}; a bad line gives {"error": ...}."""
+    from callpilot.analyzers.context.cli_io import run_intent_lines
+
+    options = _settings(config).analyzers.get("context", {})
+    try:
+        run_intent_lines(taxonomy or options.get("taxonomy"), sys.stdin, sys.stdout,
+                         model_path=options.get("model_path"), products=options.get("products", ()))
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @rules_app.command("check")
 def rules_check(
     ruleset: Annotated[str, typer.Argument(help="a shipped ruleset (banking, home_services) or a YAML file")],

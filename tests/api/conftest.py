@@ -38,7 +38,9 @@ def make_log(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Ca
 
 @pytest.fixture
 def settings() -> Settings:
+    # the spine's tests run a short chain; tests/analyzers/test_live_chain.py runs the default one
     return load_settings(None, api_key=API_KEY, max_body_bytes=64 * 1024,
+                         pipeline={"inline": ["pii", "talk_stats"], "background": []},
                          streams={"heartbeat_seconds": 15, "queue_size": 50, "poll_seconds": 0.2})
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from callpilot.analyzers.base import Analyzer, SegmentRewriter
+from callpilot.analyzers.context import ContextAnalyzer
 from callpilot.analyzers.pii.analyzer import PiiAnalyzer
 from callpilot.analyzers.rules import RulesAnalyzer
 from callpilot.analyzers.sentiment import SentimentAnalyzer
@@ -15,6 +16,7 @@ from callpilot.core.errors import ConfigError
 __all__ = ["ANALYZERS", "build_analyzers"]
 
 ANALYZERS: dict[str, type[Analyzer]] = {
+    ContextAnalyzer.name: ContextAnalyzer,
     PiiAnalyzer.name: PiiAnalyzer,
     RulesAnalyzer.name: RulesAnalyzer,
     SentimentAnalyzer.name: SentimentAnalyzer,

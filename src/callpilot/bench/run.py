@@ -67,8 +67,19 @@ def _pii(smoke: bool) -> Measured | None:
     return [*markdown, ""], result
 
 
+def _intent(smoke: bool) -> Measured | None:
+    from callpilot.bench.intent import run_intent_bench
+
+    measured = run_intent_bench(None, smoke=smoke)  # says why and returns None without ../shared/data
+    if measured is None:
+        return None
+    result, markdown = measured
+    return [*markdown, ""], result
+
+
 _RUNNERS: dict[str, Callable[[bool], Measured | None]] = {
     "inline": _inline, "rules": _rules, "signals": _signals, "sentiment": _sentiment, "pii": _pii,
+    "intent": _intent,
 }
 
 

@@ -104,7 +104,7 @@ def test_merged_rulesets_keep_each_default_threshold(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("options, fragment", [
-    pytest.param({}, "give a ruleset", id="none"),
+    pytest.param({"by_queue": {}}, "give a ruleset", id="none"),
     pytest.param({"ruleset": "banking", "rulesets": ["home_services"]}, "not both", id="both"),
     pytest.param({"by_queue": {"card-*": "nope"}}, "unknown ruleset 'nope'", id="unknown-by-queue"),
     pytest.param({"ruleset": "nope"}, "unknown ruleset 'nope'", id="unknown"),
@@ -132,3 +132,12 @@ def test_no_ruleset_for_a_queue_means_no_rules_events() -> None:
 
     analyzer = RulesAnalyzer(by_queue={"card-*": "banking"})
     assert analyzer.engine_for("billing") is None
+
+
+def test_without_options_the_shipped_rulesets_go_by_queue_name() -> None:
+    from callpilot.analyzers.rules import RulesAnalyzer
+
+    analyzer = RulesAnalyzer()
+    chosen = {q: (e.ruleset.name if (e := analyzer.engine_for(q)) else None)
+              for q in ("card-services", "residential-booking", "billing")}
+    assert chosen == {"card-services": "banking", "residential-booking": "home_services", "billing": None}

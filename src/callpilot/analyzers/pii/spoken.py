@@ -15,20 +15,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from callpilot.analyzers.number_words import TEENS as _TEENS
+from callpilot.analyzers.number_words import TENS as _TENS
+from callpilot.analyzers.number_words import UNITS as _UNITS
+from callpilot.analyzers.number_words import WORD_TOKEN as _TOKEN
+
 __all__ = ["DigitRun", "find_digit_runs"]
 
-_UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-          "nine": 9}
-_TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-          "seventeen": 17, "eighteen": 18, "nineteen": 19}
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-         "eighty": 80, "ninety": 90}
 _ZERO_LETTERS = {"oh", "o"}  # zero only next to other digit words: "oh I see" is no digit
 _REPEATS = {"double": 2, "triple": 3}
 _INNER_WORDS = {"uh", "um", "er", "slash", "dash", "hyphen"}  # may stand between two digits of one run
 # What may stand between two digit words of one run: spaces, and the punctuation engines insert in dictation.
 _GAP = re.compile(r"[\s,.\-/()]*")
-_TOKEN = re.compile(r"[A-Za-z]+|\d+")
 
 
 @dataclass(frozen=True, slots=True)

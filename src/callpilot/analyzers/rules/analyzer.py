@@ -23,10 +23,16 @@ class RulesAnalyzer(Analyzer):
     :class:`Ruleset`) or ``rulesets`` (several, run as one), for every call; and/or ``by_queue``, a map from
     queue-name patterns (shell-style, e.g. ``card-*``) to a ruleset or a list of them: the first pattern that
     matches the call's queue chooses, and ``ruleset(s)``, if given, serves the calls no pattern matches.
-    ``campaign_key``: the ACD metadata field that names the call's campaign.
+    ``campaign_key``: the ACD metadata field that names the call's campaign. With no ruleset option at all,
+    ``BY_QUEUE`` applies: the shipped rulesets on queues whose names say what they are for, nothing elsewhere.
     """
 
     name: ClassVar[str] = "rules"
+    BY_QUEUE: ClassVar[dict[str, str | list[str]]] = {
+        "*card*": "banking", "*bank*": "banking", "*fraud*": "banking", "*loan*": "banking",
+        "*booking*": "home_services", "*plumb*": "home_services", "*hvac*": "home_services",
+        "*home-service*": "home_services",
+    }
     triggers: ClassVar[tuple[type[Event], ...]] = (SegmentReceived, CallEnded)
 
     def __init__(self, *, ruleset: str | Path | Ruleset | None = None,
@@ -35,6 +41,8 @@ class RulesAnalyzer(Analyzer):
         if ruleset is not None and rulesets:
             raise ConfigError("analyzer 'rules': give 'ruleset' or 'rulesets', not both")
         refs: list[str | Path | Ruleset] = [ruleset] if ruleset is not None else list(rulesets or [])
+        if not refs and by_queue is None:
+            by_queue = dict(self.BY_QUEUE)
         if not refs and not by_queue:
             raise ConfigError("analyzer 'rules': give a ruleset ('ruleset', 'rulesets' or 'by_queue')")
         self.default = RulesEngine(load_rulesets(refs)) if refs else None
