@@ -56,5 +56,11 @@ def test_missing_settings_file(tmp_path: Path) -> None:
 def test_the_example_settings_file_loads() -> None:
     example = Path(__file__).resolve().parents[1] / "examples" / "callpilot.yaml"
     settings = load_settings(example)
-    assert settings.pipeline.inline == ["talk_stats"]
+    assert settings.pipeline.inline == ["pii", "rules", "sentiment", "signals", "talk_stats"]
     assert settings.analyzers["talk_stats"]["min_silence"] == 2.0
+    # every option in it is one the analyzers take
+    from callpilot.analyzers.registry import build_analyzers
+    from callpilot.runtime import analyzer_options
+
+    built = build_analyzers([*settings.pipeline.inline, *settings.pipeline.background], analyzer_options(settings))
+    assert [a.name for a in built] == ["pii", "rules", "sentiment", "signals", "talk_stats", "context"]

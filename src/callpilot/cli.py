@@ -145,8 +145,8 @@ def bench(
         typer.echo(f"error: unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}", err=True)
         raise typer.Exit(2)
     try:
-        ok = asyncio.run(run_benchmarks(chosen, smoke=smoke, calls=calls, rate=rate, duration=duration,
-                                        repeats=repeats, postgres_url=postgres_url, out=out))
+        ok = run_benchmarks(chosen, smoke=smoke, calls=calls, rate=rate, duration=duration, repeats=repeats,
+                            postgres_url=postgres_url, out=out)
     except CallpilotError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import uuid
 from pathlib import Path
+from typing import Any
 
 import typer
 import uvicorn
@@ -15,10 +16,15 @@ from callpilot.core.errors import InvalidInput
 from callpilot.core.logging import configure_logging
 from callpilot.core.settings import Settings
 from callpilot.replay.client import replay_call
-from callpilot.replay.runner import client_for, describe_event
+from callpilot.replay.runner import QUIET_TYPES, client_for, describe_event
 from callpilot.replay.transcript import load_transcript
 
 __all__ = ["find_sample", "run_demo"]
+
+
+def _show(event: dict[str, Any]) -> None:
+    if event["type"] not in QUIET_TYPES:
+        typer.echo(describe_event(event))
 
 
 def find_sample(name: str) -> Path:
@@ -57,7 +63,7 @@ async def run_demo(settings: Settings, *, call: str, speed: float, keep_serving:
     try:
         async with client_for(base, key) as client:
             result = await replay_call(client, transcript, call_id=call_id, speed=speed,
-                                       on_event=lambda e: typer.echo(describe_event(e)))
+                                       on_event=_show)
         typer.echo(f"\n{result.sent} segments acknowledged, {len(result.events)} events streamed back.")
         typer.echo(f"the call's state: curl -H 'X-API-Key: {key}' {base}/v1/calls/{call_id}")
         if keep_serving:

@@ -63,3 +63,22 @@ async def test_every_analyzer_runs_live(runtime: Runtime, call: str, expected: s
     assert "AnalyzerFailed" not in stored
     state = await runtime.calls.get_call(call)
     assert {"pii", "sentiment", "signals", "context", "talk_stats"} <= set(state.analyzers)
+
+
+@pytest.mark.parametrize("text", [
+    "my card is 4111 1111 1111 1111 " + "and then some more words about the bill " * 2480,  # ~100 kB
+    "🙂👍🔥 no funciona 😡",
+    "私のカードが使えません 四一一一",
+    "Моя карта не работает",
+    "\u200b\u0000 zero width and nul",
+    "a",
+])
+async def test_odd_segments_pass_the_whole_chain(runtime: Runtime, text: str) -> None:
+    await runtime.calls.start_call(NewCall(call_id="odd", agent_id="a", queue="card-services"), trace_id=None)
+    outcome = await runtime.calls.add_segment("odd", NewSegment(speaker="customer", text=text, start_time=0,
+                                                                end_time=2), trace_id=None)
+    assert "4111" not in outcome.segment.event.text  # type: ignore[attr-defined]
+    await runtime.calls.end_call("odd", "completed", trace_id=None)
+    stored = await runtime.log.read_call("odd")
+    assert not [e for e in stored if e.type == "AnalyzerFailed"]
+    assert sum(e.type == "SegmentReceived" for e in stored) == 1

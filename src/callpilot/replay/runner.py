@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +23,41 @@ def client_for(url: str, api_key: str | None) -> httpx.AsyncClient:
                              limits=httpx.Limits(max_connections=200, max_keepalive_connections=200))
 
 
+# One line per event type worth reading live; the rest print their fields.
+_DESCRIBE: dict[str, Callable[[dict[str, Any]], str]] = {
+    "SegmentReceived": lambda d: f"{d['speaker']:>8}: {d['text']}",
+    "TalkStatsUpdated": lambda d: (
+        f"talk ratio agent {d['stats']['talk_ratio']['agent']:.0%} / customer "
+        f"{d['stats']['talk_ratio']['customer']:.0%}, interruptions {d['stats']['interruptions']}, "
+        f"silence {d['stats']['silence_seconds']}s"),
+    "CallStarted": lambda d: f"agent {d['agent_id']} queue {d.get('queue')}",
+    "CallEnded": lambda d: str(d["status"]),
+    "PiiRedacted": lambda d: ", ".join(e["type"] for e in d["entities"]) or (
+        "(a number is being read out)" if d.get("open_number") else "(the number read out is complete)"),
+    "SegmentRedactionAmended": lambda d: f"{d['segment_id']}: {d['text']}",
+    "ChecklistStarted": lambda d: f"{d['ruleset']}: {len(d['checklist'])} requirements",
+    "RuleViolated": lambda d: f"{d['severity']} {d['rule_id']}: \"{d['evidence']}\" - {d['message']}",
+    "RequirementMet": lambda d: f"{d['rule_id']}: \"{d['evidence']}\"",
+    "RequirementMissed": lambda d: f"{d['severity']} {d['rule_id']}: {d['reason']}",
+    "SentimentScored": lambda d: f"{d['speaker']} {d['score']:+.2f} ({d['label']}), call {d['call_score']:+.2f}",
+    "EscalationSuggested": lambda d: f"{d['reason']} - {d['suggested_action']}",
+    "CallbackRecommended": lambda d: str(d["reason"]),
+    "SignalDetected": lambda d: f"{d['signal']} ({d['speaker']}): \"{d['evidence']}\" - {d['suggested_action']}",
+    "ContextAnalyzed": lambda d: (
+        f"issue {d['detected_issue']} ({d['confidence']:.2f}), entities "
+        f"{[e['value'] for e in d['detected_entities']]}, sufficient={d['has_sufficient_context']}"),
+}
+# Running state that only analyzers read: not shown in the live view.
+QUIET_TYPES = frozenset({"SignalsTracked", "RuleWindowsAdvanced"})
+
+
 def describe_event(event: dict[str, Any]) -> str:
     data = event["data"]
     kind = event["type"]
-    if kind == "SegmentReceived":
-        detail = f"{data['speaker']:>8}: {data['text']}"
-    elif kind == "TalkStatsUpdated":
-        ratio = data["stats"]["talk_ratio"]
-        detail = (f"talk ratio agent {ratio['agent']:.0%} / customer {ratio['customer']:.0%}, "
-                  f"interruptions {data['stats']['interruptions']}, silence {data['stats']['silence_seconds']}s")
-    elif kind == "CallStarted":
-        detail = f"agent {data['agent_id']} queue {data.get('queue')}"
-    elif kind == "CallEnded":
-        detail = data["status"]
-    else:
+    describe = _DESCRIBE.get(kind)
+    try:
+        detail = describe(data) if describe else ", ".join(f"{k}={v}" for k, v in data.items())[:160]
+    except (KeyError, TypeError, ValueError):  # a newer event version than this client knows: show it raw
         detail = ", ".join(f"{k}={v}" for k, v in data.items())[:160]
     return f"[{event['call_id']} #{event['seq']:>3}] {kind:<18} {detail}"
 
@@ -46,7 +68,7 @@ async def replay_files(files: list[Path], *, url: str, speed: float, concurrency
     run = uuid.uuid4().hex[:6]
 
     def show(event: dict[str, Any]) -> None:
-        if not quiet:
+        if not quiet and event["type"] not in QUIET_TYPES:
             typer.echo(describe_event(event))
 
     async with client_for(url, api_key) as client:

@@ -35,6 +35,8 @@ REDACTED = [
     (None, "i live at one two three main street apartment four b", "i live at [ADDRESS]"),
     (None, "it's 221 baker street", "it's [ADDRESS]"),
     (None, "hi my name is maria gonzalez", "hi my name is [PERSON]"),
+    (None, "hi this is dana from brightside how can i help", "hi this is [PERSON] from brightside how can i help"),
+    (None, "my name is max savage", "my name is [PERSON]"),
     (None, "my last name is s m i t h", "my last name is [PERSON]"),
     ("can i have your full name please", "max savage", "[PERSON]"),
     (None, "my passport number is five three one two four six seven eight nine", "my passport number is [PASSPORT]"),
@@ -51,6 +53,9 @@ KEPT = [
     "we open at nine thirty",
     "i have two kids and one dog",
     "i understand",
+    "this is ridiculous, i want to speak to a supervisor",
+    "this is the second time this happened",
+    "it went through at eleven forty two p m",
     "back in twenty nineteen",
     "",
     "🙂👍",
@@ -117,3 +122,8 @@ def test_a_100_kb_segment_is_handled() -> None:
     text = "my card is 4111 1111 1111 1111 " + "and some more words " * 5000
     redactor = PiiRedactor()
     assert redactor.redact(text, redactor.find(text)).text.startswith("my card is [CARD_NUMBER] and")
+
+
+def test_a_placeholder_in_the_question_is_no_cue() -> None:
+    redactor = PiiRedactor()
+    assert redactor.find("it went through at eleven forty two", context="it's [CARD_NUMBER]") == []

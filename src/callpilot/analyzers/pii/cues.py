@@ -42,6 +42,8 @@ class CueBook:
         self._longest = max(len(p) for p in self._phrases)
         self.units = frozenset(u.lower() for u in units)
         self.not_names = frozenset(w.lower() for w in not_names)
+        self.opinion_words: frozenset[str] = frozenset()
+        """Words that carry sentiment: not a name after "this is" / "my name is" ("this is ridiculous")."""
 
     def nearest(self, text: str, end: int | None = None, *, window: int = 8) -> Cue | None:
         """The cue ending nearest to ``end`` (default: the end of the text); longer phrases win ties."""
@@ -74,9 +76,15 @@ class CueBook:
         return best_cue
 
     def unit_after(self, text: str, start: int) -> bool:
-        """Whether the word right after ``start`` is a unit ("minutes", "dollars", ...)."""
+        """Whether the word right after ``start`` is a unit ("minutes", "dollars", "p m", ...)."""
         match = _WORD.search(text, start)
-        return bool(match and text[start:match.start()].strip() == "" and match.group(0).lower() in self.units)
+        if not match or text[start:match.start()].strip() != "":
+            return False
+        word = match.group(0).lower()
+        if word in ("a", "p"):  # "eleven forty two p m"
+            nxt = _WORD.search(text, match.end())
+            return bool(nxt and nxt.group(0).lower() == "m" and text[match.end():nxt.start()].strip() in ("", "."))
+        return word in self.units
 
     def mentions(self, text: str) -> set[EntityType]:
         """Every entity type some cue of which occurs anywhere in ``text``."""
@@ -95,4 +103,13 @@ def default_cues(path: Path | None = None) -> CueBook:
     """The cues shipped in cues.yaml (or another file of the same shape)."""
     data = yaml.safe_load((path or Path(__file__).with_name("cues.yaml")).read_text(encoding="utf-8"))
     types = {EntityType(name): list(phrases) for name, phrases in data["types"].items()}
-    return CueBook(types, list(data["safe"]), list(data["units"]), list(data.get("not_names", [])))
+    book = CueBook(types, list(data["safe"]), list(data["units"]), list(data.get("not_names", [])))
+    book.opinion_words = frozenset(_opinion_words())
+    return book
+
+
+def _opinion_words() -> list[str]:
+    """VADER's lexicon: words that carry sentiment ("ridiculous", "great") are never names after a cue."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return [w for w in SentimentIntensityAnalyzer().lexicon if w.isalpha()]

@@ -155,6 +155,8 @@ def find_spellings(text: str, *, cue_type: EntityType | None, cues: CueBook) -> 
         cue = cues.nearest(text, m.start(), window=4)
         if cue is not None and cue.type is None:
             continue
+        if set(letters) <= {"a", "p", "m"} and re.search(r"[ap]\W*m$", m.group(0), _I):
+            continue  # "two p m": a time
         entity_type = cue_type or (E.NUMBER if digits else E.PERSON)
         found.append(Found(entity_type, m.start(), m.end(), 0.75, "spelling"))
     return found
@@ -163,13 +165,22 @@ def find_spellings(text: str, *, cue_type: EntityType | None, cues: CueBook) -> 
 # -- names ----------------------------------------------------------------------------------------------------
 _NAME_CUE = re.compile(
     r"\b(?:my\s(?:full\s|first\s|last\s)?name\s(?:is|was|'s)|name's|name(?:\s(?:is|was))?|(?:first|last)\sname\s(?:is\s)?|surname\s(?:is\s)?"
-    r"|this\sis|speaking\swith|talking\sto|spoke\swith|spoke\sto|mr|mrs|ms|miss|dr|me\sllamo|mi\snombre\ses)"
+    r"|speaking\swith|talking\sto|spoke\swith|spoke\sto|mr|mrs|ms|miss|dr|me\sllamo|mi\snombre\ses)"
     r"\.?\s+([a-z][a-z'-]+)(?:\s+([a-z][a-z'-]+))?",
     _I,
 )
 
+# "this is dana from ..." introduces a name; "this is ridiculous, ..." does not: the word after must end the
+# clause or lead into the rest of an introduction.
+_INTRO = re.compile(
+    r"\bthis\sis\s+([a-z][a-z'-]+)(?:\s+([a-z][a-z'-]+))?"
+    r"(?=\s*(?:[,.!?]|$|\s(?:from|with|at|speaking|calling|here|on|over|how)\b))",
+    _I,
+)
 
-def find_names(text: str, names: Iterable[str] = (), *, not_names: frozenset[str]) -> list[Found]:
+
+def find_names(text: str, names: Iterable[str] = (), *, not_names: frozenset[str],
+               opinion_words: frozenset[str] = frozenset()) -> list[Found]:
     """Names from the call's metadata wherever they occur, and names after a cue ("my name is ...")."""
     found = []
     for name in names:
@@ -178,10 +189,11 @@ def find_names(text: str, names: Iterable[str] = (), *, not_names: frozenset[str
                 continue
             for m in re.finditer(rf"(?<![\w]){re.escape(token)}(?:'s)?(?![\w])", text, _I):
                 found.append(Found(E.PERSON, m.start(), m.end(), 0.95, "metadata_name"))
-    for m in _NAME_CUE.finditer(text):
+    for m, skip in [*((m, not_names) for m in _NAME_CUE.finditer(text)),
+                    *((m, not_names | opinion_words) for m in _INTRO.finditer(text))]:
         first, second = m.group(1), m.group(2)
-        if first.lower() in not_names:
+        if first.lower() in skip:
             continue
-        end = m.end(2) if second and second.lower() not in not_names else m.end(1)
+        end = m.end(2) if second and second.lower() not in skip else m.end(1)
         found.append(Found(E.PERSON, m.start(1), end, 0.7, "name_cue"))
     return found

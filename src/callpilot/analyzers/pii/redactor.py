@@ -29,6 +29,7 @@ __all__ = ["Policy", "PiiRedactor", "Redaction", "RedactedSpan", "is_dictated", 
 
 E = EntityType
 _PLUS_BEFORE = re.compile(r"(?:\+|\bplus\s)\s*$", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"\[[A-Z_]+(?: [*\d]+)?\]")
 _CARDINAL = re.compile(r"\b(?:hundred|thousand|million|point|and)\b", re.IGNORECASE)
 
 
@@ -99,7 +100,7 @@ class PiiRedactor:
         """What the other speaker just asked for ("can i have the card number" -> CARD_NUMBER), if anything."""
         if not context:
             return None
-        cue = self.cues.strongest(context)
+        cue = self.cues.strongest(_PLACEHOLDER.sub(" ", context))  # "[CARD_NUMBER]" is no question for one
         return Cue(cue.type, cue.phrase, 99) if cue is not None and cue.type is not None else None
 
     def find(self, text: str, context: str | None = None, names: Iterable[str] = ()) -> list[Found]:
@@ -118,10 +119,10 @@ class PiiRedactor:
         found += find_ibans(text)
         found += find_dates(text, birth_context=context_type is E.DATE_OF_BIRTH, cues=self.cues)
         found += find_addresses(text)
-        found += find_names(text, names, not_names=self.cues.not_names)
+        found += find_names(text, names, not_names=self.cues.not_names, opinion_words=self.cues.opinion_words)
         if context_type is E.PERSON and not any(f.type is E.PERSON for f in found):
             found += _answer_is_name(text, self.cues.not_names)
-        return _resolve(found)
+        return _resolve(found, text)
 
     def redact(self, text: str, found: Iterable[Found]) -> Redaction:
         """Replace each finding by its placeholder (or mask, or leave it, by policy)."""
@@ -161,10 +162,19 @@ def _answer_is_name(text: str, not_names: frozenset[str]) -> list[Found]:
     return [Found(E.PERSON, words[0].start(), words[-1].end(), 0.6, "asked_name")]
 
 
-def _resolve(found: list[Found]) -> list[Found]:
-    """Keep the longest findings (then the most confident) where they overlap."""
+def _resolve(found: list[Found], text: str) -> list[Found]:
+    """Keep the longest findings (then the most confident) where they overlap; join neighbours of one type
+    ("maria" "gonzalez" -> one PERSON)."""
     kept: list[Found] = []
     for f in sorted(found, key=lambda f: (-f.length, -f.score, f.start)):
         if all(f.end <= k.start or f.start >= k.end for k in kept):
             kept.append(f)
-    return sorted(kept, key=lambda f: f.start)
+    joined: list[Found] = []
+    for f in sorted(kept, key=lambda f: f.start):
+        last = joined[-1] if joined else None
+        if last is not None and last.type is f.type and not text[last.end:f.start].strip() \
+                and last.digits is None and f.digits is None:
+            joined[-1] = Found(f.type, last.start, f.end, max(last.score, f.score), last.recognizer)
+        else:
+            joined.append(f)
+    return joined
