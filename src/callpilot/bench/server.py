@@ -45,10 +45,12 @@ async def wait_until_ready(url: str, exit_code: Callable[[], int | None], *, wha
 
 
 @asynccontextmanager
-async def server_process(db_url: str, log_file: Path) -> AsyncIterator[str]:
-    """Start ``callpilot serve`` on a free port; yield its base URL once it is ready."""
+async def server_process(db_url: str, log_file: Path, *, env_extra: dict[str, str] | None = None
+                         ) -> AsyncIterator[str]:
+    """Start ``callpilot serve`` on a free port (``env_extra``: settings as environment variables); yield its
+    base URL once it is ready."""
     port = _free_port()
-    env = {**os.environ, "CALLPILOT_API_KEY": BENCH_KEY, "CALLPILOT_LOG_LEVEL": "warning"}
+    env = {**os.environ, "CALLPILOT_API_KEY": BENCH_KEY, "CALLPILOT_LOG_LEVEL": "warning", **(env_extra or {})}
     with log_file.open("ab") as log:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "callpilot", "serve", "--port", str(port), "--db", db_url,

@@ -116,16 +116,18 @@ class PiiAnalyzer(SegmentRewriter):
     def _names(self, call: CallState) -> list[str]:
         """The customer's name from the call's metadata (sealed in the log, opened here)."""
         names = [call.customer_name] if call.customer_name else []
-        if call.customer_name_sealed:
-            try:
-                names.append(self._open_name(call.customer_name_sealed))
-            except VaultError:
-                log.warning("pii_customer_name_unreadable", reason="sealed with another vault key")
+        if call.customer_name_sealed and (name := self._open_name(call.customer_name_sealed)) is not None:
+            names.append(name)
         return names
 
     @functools.lru_cache(maxsize=1024)  # noqa: B019 - one analyzer per process; tokens are small
-    def _open_name(self, token: str) -> str:
-        return self.vault.open(token)
+    def _open_name(self, token: str) -> str | None:
+        """The sealed name, or None (logged once per token) when another vault key sealed it."""
+        try:
+            return self.vault.open(token)
+        except VaultError:
+            log.warning("pii_customer_name_unreadable", reason="sealed with another vault key")
+            return None
 
     def _open_number(self, state: dict[str, Any], speaker: str) -> Chain | None:
         raw = state.get("open_numbers", {}).get(speaker)
