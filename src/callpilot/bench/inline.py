@@ -105,8 +105,10 @@ def run_inline_bench(settings: Settings, calls_dir: Path, *, repeats: int = 8,
         bucket = [t for index, t in timings if low <= index < high]
         if bucket:
             by_position[f"segments {low}-{high if high < 10_000_000 else 'end'}"] = _percentiles(bucket)
+    # met only if it holds over the whole run and at every stage of a call (the start is the busiest)
+    met = all(p["p99_ms"] < TARGET_P99_MS for p in [overall, *by_position.values()])
     return {"analyzers": names, "pinned": pinned, "overall": overall, "by_position": by_position,
-            "target_p99_ms": TARGET_P99_MS, "met": overall["p99_ms"] < TARGET_P99_MS}
+            "target_p99_ms": TARGET_P99_MS, "met": met}
 
 
 def inline_markdown(results: list[dict[str, Any]]) -> list[str]:
@@ -116,7 +118,8 @@ def inline_markdown(results: list[dict[str, Any]]) -> list[str]:
         f"Target: p99 < {TARGET_P99_MS:.0f} ms per segment for the whole chain (redaction, rules, sentiment, "
         "signals, context) on one core. The sample calls are fed in order, each repeated to make long calls; "
         f"the process is {results[0]['pinned']}, and numpy's BLAS runs in it. Measured in-process (no HTTP, no "
-        "database): `AnalyzerRunner.process` on each segment, the state advanced with what it produced.",
+        "database): `AnalyzerRunner.process` on each segment, the state advanced with what it produced. A chain "
+        "meets the target only if its p99 is under it overall and at every stage of a call.",
         "",
         "| chain | segments | p50 ms | p99 ms | max ms | target |",
         "|---|---|---|---|---|---|",
