@@ -179,3 +179,22 @@ def test_custom_taxonomy(tmp_path: Path, encoder: MiniLMEncoder) -> None:
                     "- name: electrical\n  description: power is out or sockets and lights do not work\n")
     analyzer = ContextAnalyzer(taxonomy=path, encoder=encoder)
     assert analyzer.classifier.classify(["my water heater is leaking all over the floor"])[0].intent == "plumbing"
+
+
+async def test_a_backlog_embeds_only_its_newest_customer_segment(counting: CountingEncoder) -> None:
+    """On the background path the state already holds later segments: an older one is not embedded."""
+    from callpilot.analyzers.context import ContextAnalyzer
+    from callpilot.domain.call import CallState
+
+    analyzer = ContextAnalyzer(encoder=counting)
+    call = CallState(call_id="c1")
+    segments = [SegmentReceived(segment_id=f"s{i}", speaker="customer", text=text, start=i, end=i + 1)
+                for i, text in enumerate(["my internet has been down since last night, no connection at all",
+                                          "also I want to cancel my premium subscription please"])]
+    for seq, segment in enumerate(segments, start=1):
+        call.apply(RecordedEvent(position=seq, call_id="c1", seq=seq, event=segment, recorded_at=datetime.now(UTC)))
+    before = len(counting.texts)
+    await analyzer.analyze(call, segments[0])  # superseded by s1, which waits for its own job
+    assert len(counting.texts) == before
+    await analyzer.analyze(call, segments[1])
+    assert len(counting.texts) == before + 1

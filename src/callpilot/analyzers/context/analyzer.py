@@ -44,6 +44,7 @@ _STOP_WORDS = (
 _STOP = frozenset(_STOP_WORDS.split())
 _SHIFT = re.compile(r"\b(?:also|another|one more thing|(?:second|different|separate|other) (?:issue|question|thing|"
                     r"problem)|while i have you|something else)\b", re.IGNORECASE)
+_SUPERSEDE_LOOKBACK = 20
 _QUERY_ENTITY_TYPES = ("error_code", "product", "version", "account_type")
 _MAX_QUERY = 300
 
@@ -102,7 +103,7 @@ class ContextAnalyzer(Analyzer):
 
         issue, confidence = prev.get("detected_issue"), float(prev.get("confidence", 0.0))
         alternatives = [IntentAlternative.model_validate(a) for a in prev.get("alternatives", [])]
-        prediction = await self._classify(event, issue, confidence)
+        prediction = None if _superseded(call, event) else await self._classify(event, issue, confidence)
         issue_from_now = False
         if prediction is not None:
             alternatives = [IntentAlternative(intent=n, confidence=p) for n, p in prediction.alternatives]
@@ -207,3 +208,15 @@ def _bounded(name: str, value: float | None, default: float, low: float, high: f
     if not isinstance(chosen, int | float) or isinstance(chosen, bool) or not low <= chosen <= high:
         raise ConfigError(f"context analyzer option {name} must be a number between {low} and {high}, got {value!r}")
     return float(chosen)
+
+
+def _superseded(call: CallState, event: SegmentReceived) -> bool:
+    """On the background path the state may already hold later segments of the call: when a later customer
+    segment is waiting for its own job, embedding this one is wasted work (the newer one decides the issue), so
+    a backlog of embeddings collapses to its newest. Inline, ``call`` is the state before ``event``: never."""
+    later_customer = False
+    for segment in reversed(call.segments[-_SUPERSEDE_LOOKBACK:]):
+        if segment.segment_id == event.segment_id:
+            return later_customer
+        later_customer = later_customer or segment.speaker == "customer"
+    return False  # not in the state: the inline path, or too far back to matter
