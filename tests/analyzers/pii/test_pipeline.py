@@ -35,6 +35,19 @@ async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+# random strings that may hold any digits: vault tokens (encrypted) and ids
+_OPAQUE = {"vault_ref", "digits_sealed", "customer_name_sealed", "segment_id"}
+
+
+def _strings(value: object) -> str:
+    """Every string in an event's data, except the opaque ones."""
+    if isinstance(value, dict):
+        return " ".join(_strings(v) for k, v in value.items() if k not in _OPAQUE)
+    if isinstance(value, list):
+        return " ".join(_strings(v) for v in value)
+    return value if isinstance(value, str) else ""
+
+
 async def _say(client: httpx.AsyncClient, speaker: str, text: str, t: float) -> httpx.Response:
     return await client.post("/v1/calls/c1/segments",
                              json={"speaker": speaker, "text": text, "start_time": t, "end_time": t + 2})
@@ -54,7 +67,7 @@ async def test_nothing_raw_is_stored_and_pieces_are_corrected(client: httpx.Asyn
     await _say(client, "customer", "i was born march fourteenth nineteen eighty five", 14)
 
     events = await runtime.log.read_call("c1")
-    stored = b"".join(e.to_json() for e in events).decode().lower()
+    stored = " ".join(_strings(e.event.model_dump()) for e in events).lower()
     for raw in RAW:
         assert raw not in stored
     types = [e.type for e in events]
