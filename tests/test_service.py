@@ -124,3 +124,16 @@ async def test_only_recent_ended_calls_stay_warm_and_others_rebuild(tmp_path: Pa
         assert rebuilt.status == "ended" and [s.text for s in rebuilt.segments] == ["words 1"]
     finally:
         await rt.close()
+
+
+def test_a_background_job_finds_its_segment_in_the_warm_state() -> None:
+    from callpilot.domain.call import CallState, Segment
+    from callpilot.service.calls import _segment_from_state
+
+    state = CallState(call_id="c", segments=[
+        Segment(segment_id=f"s{i}", seq=2 * i, speaker="customer", text=f"t{i}", start=i, end=i + 1)
+        for i in range(1, 5)])
+    found = _segment_from_state(state, 6)
+    assert found is not None and (found.segment_id, found.text) == ("s3", "t3")
+    assert _segment_from_state(state, 5) is None  # not a final segment: the job reads the log
+    assert _segment_from_state(state, 99) is None

@@ -52,6 +52,7 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 SUGGESTION_TYPES = frozenset({"SuggestionsProvided"})
 QUESTION_TYPES = frozenset({"ClarifyingQuestionsAsked"})
 _RETRIES = 20
+_STATE_LOOKBACK = 64
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -268,11 +269,14 @@ class CallService:
 
     async def _handle_job(self, job: Job) -> None:
         state = await self.states.load(job.call_id)
-        trigger = await self.log.read_call(job.call_id, after_seq=job.seq - 1, limit=1)
-        if state is None or not trigger:
+        event: Event | None = _segment_from_state(state, job.seq) if state is not None else None
+        if event is None:  # not a final segment the warm state still holds: read the trigger from the log
+            trigger = await self.log.read_call(job.call_id, after_seq=job.seq - 1, limit=1)
+            event = trigger[0].event if trigger else None
+        if state is None or event is None:
             log.error("background_job_without_event", call_id=job.call_id, seq=job.seq)
             return
-        produced = await self.background.run(state, trigger[0].event, trigger_seq=job.seq)
+        produced = await self.background.run(state, event, trigger_seq=job.seq)
         if produced:
             await self.log.append(job.call_id, produced, trace_id=job.trace_id)
 
@@ -297,3 +301,17 @@ class CallService:
         if status is not None:
             rows = [r for r in rows if r.status == status]
         return rows[:limit]
+
+
+def _segment_from_state(state: CallState, seq: int) -> SegmentReceived | None:
+    """The final segment stored at ``seq``, rebuilt from the call's warm state (with any later redaction
+    amendment applied), which saves the background job a read of the log. Jobs are for recent segments, so
+    only the last few are searched."""
+    for segment in reversed(state.segments[-_STATE_LOOKBACK:]):
+        if segment.seq == seq:
+            return SegmentReceived(segment_id=segment.segment_id, speaker=segment.speaker, text=segment.text,
+                                   start=segment.start, end=segment.end, confidence=segment.confidence,
+                                   final=segment.final)
+        if segment.seq < seq:
+            return None
+    return None
