@@ -14,14 +14,13 @@ import os
 import statistics
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from callpilot.analyzers.registry import build_analyzers
 from callpilot.core.settings import Settings
 from callpilot.domain.call import CallState
-from callpilot.domain.events import CallEnded, CallStarted, Event, RecordedEvent, SegmentReceived
+from callpilot.domain.events import CallEnded, CallStarted, SegmentReceived
 from callpilot.pipeline.runner import AnalyzerRunner
 from callpilot.replay.transcript import Transcript, load_transcript
 from callpilot.runtime import analyzer_options
@@ -46,35 +45,24 @@ def _one_core() -> Iterator[str]:
         os.sched_setaffinity(0, before)
 
 
-class _Call:
-    def __init__(self, call_id: str, metadata: dict[str, Any]) -> None:
-        self.state = CallState(call_id=call_id)
-        self.seq = 0
-        self.apply(CallStarted(agent_id="bench", customer_name=metadata.get("customer_name"),
-                               queue=metadata.get("queue")))
-
-    def apply(self, event: Event) -> None:
-        self.seq += 1
-        self.state.apply(RecordedEvent(position=self.seq, call_id=self.state.call_id, seq=self.seq, event=event,
-                                       recorded_at=datetime.now(UTC)))
-
-
 async def _feed(runner: AnalyzerRunner, transcript: Transcript, call_id: str, repeats: int,
                 timings: list[tuple[int, float]]) -> None:
-    call = _Call(call_id, transcript.metadata)
+    call = CallState(call_id=call_id)
+    call.record(CallStarted(agent_id="bench", customer_name=transcript.metadata.get("customer_name"),
+                            queue=transcript.metadata.get("queue")))
     offset, index = 0.0, 0
     for _ in range(repeats):
         for seg in transcript.segments:
             event = SegmentReceived(segment_id=f"s{index}", speaker=seg.speaker, text=seg.text,
                                     start=seg.start + offset, end=seg.end + offset)
             started = time.perf_counter()
-            stored, produced = await runner.process(call.state, event, trigger_seq=call.seq + 1)
+            stored, produced = await runner.process(call, event, trigger_seq=call.seq + 1)
             timings.append((index, time.perf_counter() - started))
             for e in (stored, *produced):
-                call.apply(e)
+                call.record(e)
             index += 1
         offset += transcript.duration + 5.0
-    _, produced = await runner.process(call.state, CallEnded(), trigger_seq=call.seq + 1)
+    await runner.process(call, CallEnded(), trigger_seq=call.seq + 1)
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:

@@ -12,14 +12,13 @@ import asyncio
 import random
 import statistics
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from callpilot.analyzers.rules.analyzer import RulesAnalyzer
 from callpilot.analyzers.rules.model import Rule, Ruleset
 from callpilot.domain.call import CallState
-from callpilot.domain.events import Event, RecordedEvent, SegmentReceived
+from callpilot.domain.events import Event, SegmentReceived
 from callpilot.replay.transcript import load_transcript
 
 __all__ = ["generate_ruleset", "main", "rules_bench_markdown", "run_rules_bench"]
@@ -119,9 +118,7 @@ class _Call:
             self._record(out)
 
     def _record(self, event: Event) -> None:
-        seq = self.state.seq + 1
-        self.state.apply(RecordedEvent(position=seq, call_id="bench", seq=seq, event=event,
-                                       recorded_at=datetime.now(UTC)))
+        self.state.record(event)
 
 
 async def _measure(call: _Call, texts: list[str], *, cold: bool) -> list[float]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -26,7 +25,7 @@ from callpilot.analyzers.sentiment.calibration import (
     tune_band,
 )
 from callpilot.domain.call import CallState
-from callpilot.domain.events import RecordedEvent, SegmentReceived
+from callpilot.domain.events import SegmentReceived
 
 __all__ = ["measure_sentiment", "sentiment_markdown"]
 
@@ -56,7 +55,7 @@ async def _latency(texts: list[str], repeats: int) -> dict[str, float]:
     analyzer = SentimentAnalyzer()
     samples: list[float] = []
     for _ in range(repeats):
-        call, seq = CallState(call_id="bench"), 0
+        call = CallState(call_id="bench")
         for i, text in enumerate(texts):
             event = SegmentReceived(segment_id=f"s{i}", speaker="customer" if i % 2 else "agent", text=text,
                                     start=float(i), end=i + 0.9)
@@ -64,9 +63,7 @@ async def _latency(texts: list[str], repeats: int) -> dict[str, float]:
             out = await analyzer.analyze(call, event)
             samples.append((time.perf_counter_ns() - began) / 1000)
             for produced in (event, *out):
-                seq += 1
-                call.apply(RecordedEvent(position=seq, call_id="bench", seq=seq, event=produced,
-                                         recorded_at=datetime.now(UTC)))
+                call.record(produced)
     values = np.array(samples)
     return {"segments": len(samples), "p50_us": round(float(np.percentile(values, 50)), 1),
             "p99_us": round(float(np.percentile(values, 99)), 1), "mean_us": round(float(values.mean()), 1)}

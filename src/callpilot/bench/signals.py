@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from callpilot.analyzers.signals import SignalsAnalyzer
 from callpilot.domain.call import CallState
-from callpilot.domain.events import RecordedEvent, SegmentReceived, Speaker
+from callpilot.domain.events import SegmentReceived, Speaker
 from callpilot.replay.transcript import load_transcript
 
 __all__ = ["bench_signals"]
@@ -46,8 +45,7 @@ def _segment(n: int, turns: list[tuple[Speaker, str, float]], clock: float) -> S
 
 
 def _record(call: CallState, event: Any) -> None:
-    seq = call.seq + 1
-    call.apply(RecordedEvent(position=seq, call_id=call.call_id, seq=seq, event=event, recorded_at=datetime.now(UTC)))
+    call.record(event)
 
 
 async def _measure(positions: tuple[int, ...], samples: int, options: dict[str, Any]) -> dict[str, Any]:

@@ -12,12 +12,12 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from callpilot.core.errors import ConfigError
+from callpilot.core.yamlfile import read_yaml
 
 __all__ = ["DEFAULT_DATABASE_URL", "PipelineSettings", "Settings", "StreamSettings", "load_settings"]
 
@@ -98,12 +98,7 @@ class _YamlFileSource(PydanticBaseSettingsSource):
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"settings file {path} does not exist") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"settings file {path} is not valid YAML: {exc}") from exc
+    data = read_yaml(path, "settings file")
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -80,6 +80,14 @@ class CallState(BaseModel):
                 area_applier(self.analyzers, recorded.event, recorded.seq)
         self.seq = recorded.seq
         self.position = recorded.position
+
+    def record(self, event: Event) -> RecordedEvent:
+        """Apply ``event`` as the call's next one without a log, for tools and benchmarks that replay a call
+        in memory (``rules check``, ``bench``)."""
+        recorded = RecordedEvent(position=self.position + 1, call_id=self.call_id, seq=self.seq + 1, event=event,
+                                 recorded_at=datetime.now(UTC))
+        self.apply(recorded)
+        return recorded
 
     def is_disabled(self, analyzer: str) -> bool:
         health = self.analyzer_health.get(analyzer)

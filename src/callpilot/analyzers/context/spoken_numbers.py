@@ -8,12 +8,11 @@ not "21000"). Both work on the same word tokens so that entity spans land on wor
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from callpilot.analyzers.number_words import TEENS as _TEENS
 from callpilot.analyzers.number_words import TENS as _TENS
 from callpilot.analyzers.number_words import UNITS as _UNITS
-from callpilot.analyzers.number_words import WORD_TOKEN as _TOKEN
+from callpilot.analyzers.number_words import Token, tokenize
 
 __all__ = ["Token", "read_ordinal", "read_quantity", "tokenize"]
 
@@ -24,20 +23,6 @@ _ORDINAL_TEENS = {"tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, 
                   "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
                   "twentieth": 20, "thirtieth": 30}
 _ORDINAL_DIGITS = re.compile(r"(\d{1,2})(?:st|nd|rd|th)")
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    """A lower-cased word or digit string and its character span in the text."""
-
-    text: str
-    start: int
-    end: int
-
-
-def tokenize(text: str) -> list[Token]:
-    """Words and digit strings ("3rd" gives "3" and "rd"; the ordinal reader joins them back)."""
-    return [Token(m.group(0).lower(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
 def read_quantity(tokens: list[Token], i: int) -> tuple[int, int] | None:

@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from callpilot.core.errors import ConfigError
+from callpilot.core.yamlfile import read_yaml
 
 __all__ = ["DEFAULT_TAXONOMY", "OTHER", "Intent", "Taxonomy", "load_taxonomy"]
 
@@ -122,10 +122,5 @@ def _describe(exc: ValidationError) -> str:
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """Read and check a taxonomy file; None means the contact-center taxonomy shipped with callpilot."""
     source = Path(path) if path is not None else DEFAULT_TAXONOMY
-    try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read taxonomy file {str(source)!r}: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"taxonomy file {str(source)!r} is not valid YAML: {exc}") from exc
+    data = read_yaml(source, "taxonomy file")
     return Taxonomy.from_entries(data if data is not None else [], source=f"taxonomy {str(source)!r}")

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from callpilot.analyzers.pii.entities import EntityType
+from callpilot.core.yamlfile import read_yaml
 
 __all__ = ["Cue", "CueBook", "default_cues"]
 
@@ -101,7 +100,7 @@ class CueBook:
 @cache
 def default_cues(path: Path | None = None) -> CueBook:
     """The cues shipped in cues.yaml (or another file of the same shape)."""
-    data = yaml.safe_load((path or Path(__file__).with_name("cues.yaml")).read_text(encoding="utf-8"))
+    data = read_yaml(path or Path(__file__).with_name("cues.yaml"), "PII cues file")
     types = {EntityType(name): list(phrases) for name, phrases in data["types"].items()}
     book = CueBook(types, list(data["safe"]), list(data["units"]), list(data.get("not_names", [])))
     book.opinion_words = frozenset(_opinion_words())

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from callpilot.analyzers.pii.cues import CueBook
 from callpilot.analyzers.pii.entities import EntityType, Found
-from callpilot.analyzers.pii.spoken import find_digit_runs
+from callpilot.analyzers.pii.spoken import DigitRun
 
 __all__ = ["find_addresses", "find_dates", "find_emails", "find_ibans", "find_names", "find_spellings"]
 
@@ -107,11 +107,11 @@ _UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b", _I)
 _US_ZIP_AFTER_STATE = re.compile(r"\b[A-Z]{2}\s\d{5}(?:-\d{4})?\b")
 
 
-def find_addresses(text: str) -> list[Found]:
+def find_addresses(text: str, runs: list[DigitRun]) -> list[Found]:
     """A house number followed by up to three words and a street type ("221 baker street", "one two three main
     street apartment four b"), and written postcodes."""
     found = []
-    for run in find_digit_runs(text):
+    for run in runs:
         m = _STREET_AFTER_NUMBER.match(text, run.end)
         if m:
             found.append(Found(E.ADDRESS, run.start, m.end(), 0.85, "street_address"))

@@ -79,8 +79,8 @@ class PieceJoiner:
 
     def process(self, text: str, *, segment_id: str, context: str | None, names: Iterable[str],
                 chain: Chain | None, start: float, end: float, final: bool = True) -> PiecesResult:
-        found = self.redactor.find(text, context, names)
         runs = find_digit_runs(text)
+        found = self.redactor.find(text, context, names, runs)
         amendments: list[tuple[Piece, EntityType]] = []
         joined: tuple[DigitRun, Chain] | None = None
         if chain is not None and start - chain.last_end <= self.max_gap_seconds and runs:

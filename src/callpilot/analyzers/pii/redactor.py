@@ -103,12 +103,15 @@ class PiiRedactor:
         cue = self.cues.strongest(_PLACEHOLDER.sub(" ", context))  # "[CARD_NUMBER]" is no question for one
         return Cue(cue.type, cue.phrase, 99) if cue is not None and cue.type is not None else None
 
-    def find(self, text: str, context: str | None = None, names: Iterable[str] = ()) -> list[Found]:
-        """Every entity in ``text``, non-overlapping, in order. ``context`` is the other speaker's last words."""
+    def find(self, text: str, context: str | None = None, names: Iterable[str] = (),
+             runs: list[DigitRun] | None = None) -> list[Found]:
+        """Every entity in ``text``, non-overlapping, in order. ``context`` is the other speaker's last words;
+        ``runs``, the text's digit runs when the caller has them already."""
         context_cue = self.context_cue(context)
         context_type = context_cue.type if context_cue else None
+        runs = find_digit_runs(text) if runs is None else runs
         found: list[Found] = []
-        for run in find_digit_runs(text):
+        for run in runs:
             entity_type = run_type(text, run, self.cues, context_cue)
             if entity_type is not None:
                 found.append(Found(entity_type, run.start, run.end, 0.8, "digits", run.digits))
@@ -118,7 +121,7 @@ class PiiRedactor:
         found += find_emails(text)
         found += find_ibans(text)
         found += find_dates(text, birth_context=context_type is E.DATE_OF_BIRTH, cues=self.cues)
-        found += find_addresses(text)
+        found += find_addresses(text, runs)
         found += find_names(text, names, not_names=self.cues.not_names, opinion_words=self.cues.opinion_words)
         if context_type is E.PERSON and not any(f.type is E.PERSON for f in found):
             found += _answer_is_name(text, self.cues.not_names)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from callpilot.analyzers.number_words import TEENS as _TEENS
 from callpilot.analyzers.number_words import TENS as _TENS
 from callpilot.analyzers.number_words import UNITS as _UNITS
-from callpilot.analyzers.number_words import WORD_TOKEN as _TOKEN
+from callpilot.analyzers.number_words import Token, tokenize
 
 __all__ = ["DigitRun", "find_digit_runs"]
 
@@ -39,16 +39,9 @@ class DigitRun:
     words: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
-    text: str
-    start: int
-    end: int
-
-
 def find_digit_runs(text: str) -> list[DigitRun]:
     """Every maximal run of digit words and digit strings in ``text``, in order."""
-    tokens = [_Token(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    tokens = tokenize(text)
     runs: list[DigitRun] = []
     i = 0
     while i < len(tokens):
@@ -61,7 +54,7 @@ def find_digit_runs(text: str) -> list[DigitRun]:
     return runs
 
 
-def _read_run(text: str, tokens: list[_Token], first: int) -> tuple[DigitRun, int] | None:
+def _read_run(text: str, tokens: list[Token], first: int) -> tuple[DigitRun, int] | None:
     """The run starting at token ``first`` and the index after it, or None if no run starts there."""
     digits: list[str] = []
     i, last = first, first
@@ -84,11 +77,11 @@ def _read_run(text: str, tokens: list[_Token], first: int) -> tuple[DigitRun, in
     return DigitRun("".join(digits), tokens[first].start, tokens[last].end, last - first + 1), i
 
 
-def _next_is_digit(tokens: list[_Token], i: int) -> bool:
+def _next_is_digit(tokens: list[Token], i: int) -> bool:
     return i + 1 < len(tokens) and _read_number(tokens, i + 1, zero_allowed=False) is not None
 
 
-def _read_number(tokens: list[_Token], i: int, *, zero_allowed: bool) -> tuple[str, int] | None:
+def _read_number(tokens: list[Token], i: int, *, zero_allowed: bool) -> tuple[str, int] | None:
     """One spoken number starting at token ``i``: its digits and the index after it."""
     word = tokens[i].text.lower()
     if word.isdigit():
@@ -114,7 +107,7 @@ def _read_number(tokens: list[_Token], i: int, *, zero_allowed: bool) -> tuple[s
     return None
 
 
-def _hundreds(tokens: list[_Token], i: int) -> tuple[str, int]:
+def _hundreds(tokens: list[Token], i: int) -> tuple[str, int]:
     """"four hundred", "four hundred five", "four hundred twenty one" -> 400, 405, 421."""
     value, j = _UNITS[tokens[i].text.lower()] * 100, i + 2
     j_and = j + 1 if j < len(tokens) and tokens[j].text.lower() == "and" else j  # "four hundred and five"

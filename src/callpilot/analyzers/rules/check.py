@@ -9,7 +9,6 @@ Transcripts on disk are not PII-redacted unless they were exported redacted; rul
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,7 +17,7 @@ from pydantic import BaseModel
 from callpilot.analyzers.rules.analyzer import RulesAnalyzer
 from callpilot.analyzers.rules.engine import STATE_KEY
 from callpilot.domain.call import CallState
-from callpilot.domain.events import CallEnded, CallStarted, Event, RecordedEvent, SegmentReceived
+from callpilot.domain.events import CallEnded, CallStarted, SegmentReceived
 from callpilot.domain.events.rules import RuleViolated, Severity
 from callpilot.replay.transcript import Transcript, load_transcript
 
@@ -85,13 +84,8 @@ async def _check_all(analyzer: RulesAnalyzer, files: list[Path]) -> list[FileRep
 async def check_transcript(analyzer: RulesAnalyzer, transcript: Transcript, path: str) -> FileReport:
     """One transcript through the analyzer, folded into a CallState as the pipeline would fold it."""
     call_id = transcript.call_id or Path(path).stem
-    call, seq = CallState(call_id=call_id), 0
-
-    def record(event: Event) -> None:
-        nonlocal seq
-        seq += 1
-        call.apply(RecordedEvent(position=seq, call_id=call_id, seq=seq, event=event, recorded_at=datetime.now(UTC)))
-
+    call = CallState(call_id=call_id)
+    record = call.record
     record(_call_started(transcript.metadata))
     violations: list[ViolationRow] = []
     segment_index: dict[str, int] = {}

@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from callpilot.core.errors import ConfigError
+from callpilot.core.yamlfile import read_yaml
 
 __all__ = ["MAX_GAP", "CallLexicon", "Phrase", "PhraseMatch", "fold", "lexicon_from_data", "load_lexicon",
            "parse_phrase"]
@@ -231,9 +230,4 @@ def load_lexicon(path: str | Path | None = None, *, extra: str | Path | None = N
 
 
 def _read(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"call lexicon {path} does not exist") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"call lexicon {path} is not valid YAML: {exc}") from exc
+    return read_yaml(path, "call lexicon")
