@@ -18,6 +18,8 @@ from callpilot.core.errors import (
     CallpilotError,
     ConcurrencyConflict,
     InvalidInput,
+    KnowledgeBaseError,
+    NotFound,
     StorageUnavailable,
 )
 from callpilot.core.logging import current_trace_id, get_logger
@@ -32,6 +34,8 @@ _STATUS: list[tuple[type[CallpilotError], int, str]] = [
     (CallAlreadyExists, 409, "call_exists"),
     (ConcurrencyConflict, 409, "conflict"),
     (InvalidInput, 422, "validation_error"),
+    (NotFound, 404, "not_found"),
+    (KnowledgeBaseError, 422, "bad_document"),
     (StorageUnavailable, 503, "storage_unavailable"),
     (VaultError, 409, "vault_key_mismatch"),
 ]

@@ -15,6 +15,8 @@ __all__ = [
     "ErrorCategory",
     "EventLogError",
     "InvalidInput",
+    "KnowledgeBaseError",
+    "NotFound",
     "StorageUnavailable",
 ]
 
@@ -63,6 +65,14 @@ class ConcurrencyConflict(EventLogError):
 
 class StorageUnavailable(EventLogError):
     """The database cannot be reached or refused the operation for a transient reason."""
+
+
+class NotFound(CallpilotError):
+    """A named resource other than a call (a knowledge base, an article) does not exist."""
+
+
+class KnowledgeBaseError(CallpilotError):
+    """A knowledge-base file or article cannot be ingested (the message names the file and the reason)."""
 
 
 class ErrorCategory(StrEnum):

@@ -1,0 +1,166 @@
+"""KnowledgeService: one process's access to the knowledge bases (store, encoder, search indexes).
+
+The server, the CLI and the suggestion orchestrator share it. Search indexes are built in memory from the
+database and rebuilt when a base's revision moves (checked at most every ``check_seconds``), so a change made by
+another process (an ingest from the CLI while the server runs) is picked up within that time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from threading import Lock
+from typing import Any
+
+import numpy as np
+
+from callpilot.assist.kb.chunker import Chunker
+from callpilot.assist.kb.documents import Document, valid_kb_name
+from callpilot.assist.kb.ingest import MAX_FILE_BYTES, IngestReport, ingest_paths
+from callpilot.assist.kb.store import KnowledgeStore
+from callpilot.assist.retrieval.hybrid import KnowledgeIndex, SearchHit, SearchMode
+from callpilot.assist.retrieval.vectors import open_vector_store, reconcile
+from callpilot.core.errors import InvalidInput, NotFound
+from callpilot.core.logging import get_logger
+from callpilot.embeddings.base import TextEncoder, Vectors
+from callpilot.embeddings.minilm import load_minilm
+
+__all__ = ["DEFAULT_KB", "KnowledgeService", "open_knowledge"]
+
+log = get_logger(__name__)
+DEFAULT_KB = "default"
+CHUNK_TOKENS = 128
+QUERY_TOKENS = 64
+
+
+class KnowledgeService:
+    def __init__(self, database_url: str, *, vector_store: str = "numpy", model_path: str | Path | None = None,
+                 check_seconds: float = 1.0, encoder: TextEncoder | None = None,
+                 query_encoder: TextEncoder | None = None, migrate: bool = True) -> None:
+        self.store = KnowledgeStore(database_url)
+        if migrate:
+            self.store.migrate()
+        self.database_url = database_url
+        self.vector_store_name = vector_store
+        self.model_path = model_path
+        self.check_seconds = check_seconds
+        self._chunk_encoder = encoder
+        self._query_encoder = query_encoder or encoder
+        self._vectors = open_vector_store(vector_store, database_url=database_url, dim=384)
+        self._indexes: dict[str, tuple[KnowledgeIndex, float]] = {}
+        self._lock = Lock()
+
+    # -- encoders ----------------------------------------------------------------------------------------
+    @property
+    def chunk_encoder(self) -> TextEncoder:
+        if self._chunk_encoder is None:
+            self._chunk_encoder = load_minilm(self.model_path, max_tokens=CHUNK_TOKENS)
+        return self._chunk_encoder
+
+    @property
+    def query_encoder(self) -> TextEncoder:
+        if self._query_encoder is None:
+            self._query_encoder = load_minilm(self.model_path, max_tokens=QUERY_TOKENS)
+        return self._query_encoder
+
+    def embed_queries(self, queries: Sequence[str]) -> Vectors:
+        return self.query_encoder.encode(list(queries))
+
+    # -- writing -----------------------------------------------------------------------------------------
+    def ingest(self, paths: Sequence[Path], *, kb: str = DEFAULT_KB, max_file_bytes: int = MAX_FILE_BYTES
+               ) -> IngestReport:
+        _check_kb(kb)
+        report = ingest_paths(self.store, paths, kb=kb, encode=self.chunk_encoder.encode,
+                              max_file_bytes=max_file_bytes)
+        if report.changed:
+            self._indexes.pop(kb, None)
+        return report
+
+    def put_document(self, kb: str, document: Document, *, create_only: bool = False) -> bool:
+        _check_kb(kb)
+        chunks = Chunker().chunk(document)
+        vectors = self.chunk_encoder.encode([c.search_text(document.title) for c in chunks])
+        created = self.store.put_document(kb, document, chunks, vectors, create_only=create_only)
+        self._indexes.pop(kb, None)
+        return created
+
+    def delete_document(self, kb: str, doc_id: str) -> None:
+        self.store.delete_document(kb, doc_id)
+        self._indexes.pop(kb, None)
+
+    def record_feedback(self, kb: str, *, doc_id: str, feedback: str, query: str, call_id: str,
+                        suggestion_id: str) -> bool:
+        vector = self.embed_queries([query])[0]
+        added = self.store.add_feedback(kb, doc_id=doc_id, feedback=feedback, query=query, embedding=vector,
+                                        call_id=call_id, suggestion_id=suggestion_id)
+        if added:
+            self._indexes.pop(kb, None)
+        return added
+
+    # -- reading -----------------------------------------------------------------------------------------
+    def index(self, kb: str) -> KnowledgeIndex:
+        """The base's search index, rebuilt when its revision moved; NotFound for a base never created."""
+        now = time.monotonic()
+        cached = self._indexes.get(kb)
+        if cached is not None and now - cached[1] < self.check_seconds:
+            return cached[0]
+        revision = self.store.revision(kb)
+        if revision is None:
+            raise NotFound(f"no knowledge base {kb!r} (ingest files into it first: callpilot kb ingest PATH --kb {kb})")
+        if cached is not None and cached[0].revision == revision:
+            self._indexes[kb] = (cached[0], now)
+            return cached[0]
+        with self._lock:  # one rebuild at a time; others wait for it rather than building their own
+            cached = self._indexes.get(kb)
+            if cached is not None and cached[0].revision == revision:
+                return cached[0]
+            index = self._build(kb, revision)
+            self._indexes[kb] = (index, time.monotonic())
+            return index
+
+    def _build(self, kb: str, revision: int) -> KnowledgeIndex:
+        started = time.perf_counter()
+        chunks = self.store.load_chunks(kb)
+        embedded = [c for c in chunks if c.embedding is not None]
+        matrix = np.stack([c.embedding for c in embedded]) if embedded else np.zeros((0, 384), np.float32)
+        added, removed = reconcile(self._vectors, kb, [c.chunk_id for c in embedded], matrix)
+        index = KnowledgeIndex(kb, chunks, self._vectors, revision=revision, feedback=self.store.load_feedback(kb))
+        log.info("kb_index_built", kb=kb, revision=revision, chunks=len(chunks), vectors_added=added,
+                 vectors_removed=removed, seconds=round(time.perf_counter() - started, 3))
+        return index
+
+    def search(self, kb: str, queries: Sequence[str], *, k: int = 5, mode: SearchMode = "hybrid",
+               query_vectors: Vectors | None = None) -> list[SearchHit]:
+        index = self.index(kb)
+        if mode != "bm25" and query_vectors is None:
+            query_vectors = self.embed_queries(queries)
+        return index.search(queries, query_vectors, k=k, mode=mode)
+
+    def describe(self) -> dict[str, Any]:
+        return {"vector_store": self.vector_store_name}
+
+    def close(self) -> None:
+        self._vectors.close()
+        self.store.close()
+
+
+def _check_kb(kb: str) -> None:
+    if not valid_kb_name(kb):
+        raise InvalidInput(f"knowledge-base name {kb!r}: use lower-case letters, digits, '-' and '_' (max 64)",
+                           field="kb")
+
+
+_OPEN: dict[tuple[str, str, str | None], KnowledgeService] = {}
+_OPEN_LOCK = Lock()
+
+
+def open_knowledge(database_url: str, *, vector_store: str = "numpy", model_path: str | Path | None = None
+                   ) -> KnowledgeService:
+    """The process-wide service for that database: the API and the orchestrator share one index and encoder."""
+    key = (database_url, vector_store, None if model_path is None else str(model_path))
+    with _OPEN_LOCK:
+        service = _OPEN.get(key)
+        if service is None:
+            service = _OPEN[key] = KnowledgeService(database_url, vector_store=vector_store, model_path=model_path)
+        return service

@@ -1,0 +1,145 @@
+"""One knowledge base's search structures, and hybrid search: BM25 and dense rankings fused by reciprocal rank.
+
+Results are distinct documents, best first, each with the chunk that matched best, its answering sentence and
+a confidence. Reciprocal rank fusion (Cormack et al., 2009) needs no score calibration between the two
+rankers; the confidence is calibrated separately from the dense cosine, since RRF scores mean nothing alone.
+Feedback from earlier calls scales a document's score when the query is close to the one it was given for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from callpilot.assist.kb.store import FeedbackRow, StoredChunk
+from callpilot.assist.retrieval.lexical import Bm25Index, stem_terms
+from callpilot.assist.retrieval.snippets import make_snippet
+from callpilot.assist.retrieval.vectors.base import VectorStore
+from callpilot.embeddings.base import Vectors
+
+__all__ = ["FEEDBACK_WEIGHTS", "KnowledgeIndex", "SearchHit", "SearchMode"]
+
+SearchMode = Literal["hybrid", "bm25", "dense"]
+RRF_K = 60
+# How much one piece of feedback given for a similar query scales a document's score and confidence.
+FEEDBACK_WEIGHTS = {"irrelevant": 0.25, "not_helpful": 0.6, "helpful": 1.25, "clicked": 1.1}
+FEEDBACK_SIMILARITY = 0.75
+# The dense cosine of all-MiniLM-L6-v2 at which a match is worth nothing, and the span to a certain one.
+COSINE_FLOOR, COSINE_SPAN = 0.2, 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    doc_id: str
+    title: str
+    source: str | None
+    product: str | None
+    section: str | None
+    chunk_id: int
+    score: float
+    confidence: float
+    snippet: str
+    highlight: tuple[int, int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.doc_id, "title": self.title, "score": round(self.score, 6), "source": self.source,
+                "snippet": self.snippet, "highlight": list(self.highlight), "confidence": round(self.confidence, 4),
+                "chunk_id": self.chunk_id, "product": self.product, "section": self.section}
+
+
+class KnowledgeIndex:
+    """Built from the store's chunks at one revision; immutable afterwards (a newer revision builds anew)."""
+
+    CANDIDATES = 50
+
+    def __init__(self, kb: str, chunks: Sequence[StoredChunk], vectors: VectorStore, *, revision: int,
+                 feedback: Sequence[FeedbackRow] = (), dim: int = 384) -> None:
+        self.kb, self.revision, self.vectors = kb, revision, vectors
+        self.chunks = list(chunks)
+        self.row_of = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        self.bm25 = Bm25Index([c.search_text() for c in self.chunks])
+        self.embeddings = np.zeros((len(self.chunks), dim), dtype=np.float32)
+        for i, chunk in enumerate(self.chunks):
+            if chunk.embedding is not None:
+                self.embeddings[i] = chunk.embedding
+        self.feedback = list(feedback)
+        self.feedback_matrix = (np.stack([f.embedding for f in self.feedback]) if self.feedback
+                                else np.zeros((0, dim), dtype=np.float32))
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def search(self, queries: Sequence[str], query_vectors: Vectors | None, *, k: int = 5,
+               mode: SearchMode = "hybrid", use_feedback: bool = True) -> list[SearchHit]:
+        queries = [q for q in queries if q.strip()]
+        if not queries or not self.chunks or k < 1:
+            return []
+        if mode != "bm25" and query_vectors is None:
+            raise ValueError("dense and hybrid search need the queries' vectors")
+        fused: dict[int, float] = {}
+        lexical_top: set[str] = set()
+        for n, query in enumerate(queries):
+            if mode != "dense":
+                ranked = self.bm25.search(query, self.CANDIDATES)
+                _accumulate(fused, [row for row, _ in ranked])
+                lexical_top.update(self.chunks[row].doc_id for row, _ in ranked[:3])
+            if mode != "bm25":
+                assert query_vectors is not None
+                found = self.vectors.search(self.kb, query_vectors[n], self.CANDIDATES)
+                _accumulate(fused, [self.row_of[i] for i, _ in found if i in self.row_of])
+        best: dict[str, tuple[float, int]] = {}
+        for row, score in fused.items():
+            doc = self.chunks[row].doc_id
+            if doc not in best or score > best[doc][0]:
+                best[doc] = (score, row)
+        cosines = self._cosines(query_vectors, [row for _, row in best.values()])
+        scored = []
+        for doc, (score, row) in best.items():
+            confidence = _confidence(cosines.get(row), doc in lexical_top)
+            factor = self._feedback_factor(doc, query_vectors) if use_feedback else 1.0
+            scored.append((score * factor, min(1.0, confidence * factor), row))
+        scored.sort(key=lambda t: (-t[0], t[2]))
+        terms = set(stem_terms(" ".join(queries)))
+        return [self._hit(row, score, confidence, terms) for score, confidence, row in scored[:k]]
+
+    def _cosines(self, query_vectors: Vectors | None, rows: list[int]) -> dict[int, float]:
+        if query_vectors is None or not rows:
+            return {}
+        sims = self.embeddings[rows] @ np.asarray(query_vectors, dtype=np.float32).T
+        return {row: float(value) for row, value in zip(rows, sims.max(axis=1), strict=True)}
+
+    def _feedback_factor(self, doc_id: str, query_vectors: Vectors | None) -> float:
+        if query_vectors is None or not self.feedback:
+            return 1.0
+        factor = 1.0
+        sims: Any = None
+        for i, row in enumerate(self.feedback):
+            if row.doc_id != doc_id:
+                continue
+            if sims is None:
+                sims = (self.feedback_matrix @ np.asarray(query_vectors, dtype=np.float32).T).max(axis=1)
+            if sims[i] >= FEEDBACK_SIMILARITY:
+                factor *= FEEDBACK_WEIGHTS.get(row.feedback, 1.0)
+        return min(2.0, max(0.05, factor))
+
+    def _hit(self, row: int, score: float, confidence: float, terms: set[str]) -> SearchHit:
+        chunk = self.chunks[row]
+        snippet = make_snippet(chunk.text, terms, skip=None)
+        return SearchHit(doc_id=chunk.doc_id, title=chunk.title, source=chunk.source, product=chunk.product,
+                         section=chunk.section, chunk_id=chunk.chunk_id, score=score, confidence=confidence,
+                         snippet=snippet.text, highlight=snippet.highlight)
+
+
+def _accumulate(fused: dict[int, float], rows: Sequence[int]) -> None:
+    for rank, row in enumerate(rows):
+        fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
+
+
+def _confidence(cosine: float | None, lexical_agrees: bool) -> float:
+    if cosine is None:
+        return 0.5 if lexical_agrees else 0.0
+    value = (cosine - COSINE_FLOOR) / COSINE_SPAN + (0.1 if lexical_agrees else 0.0)
+    return float(min(1.0, max(0.0, value)))
