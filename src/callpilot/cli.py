@@ -23,6 +23,8 @@ db_app = typer.Typer(help="Event-store maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 rules_app = typer.Typer(help="Compliance rulesets.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+kb_app = typer.Typer(help="Knowledge bases: ingest files, list, search.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
 
 DbOption = Annotated[str | None, typer.Option(
     "--db", help="database URL (default: $CALLPILOT_DATABASE_URL, else sqlite:///./callpilot.db)")]
@@ -225,6 +227,124 @@ def rules_check(
         raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
     typer.echo(format_json(report) if as_json else format_text(report))
     raise typer.Exit(1 if strict and not report.clean else 0)
+
+
+KbOption = Annotated[str, typer.Option("--kb", help="knowledge-base name")]
+
+
+def _knowledge(db: str | None, config: Path | None) -> Any:
+    from callpilot.assist.knowledge import KnowledgeService
+    from callpilot.core.logging import configure_logging
+
+    settings = _settings(config, database_url=db)
+    # stdout carries the command's output (JSON lines for --batch); logs go to stderr, warnings and up only.
+    configure_logging("warning", "console")
+    options = settings.analyzers.get("assist", {})
+    try:
+        return KnowledgeService(settings.database_url, vector_store=options.get("vector_store", "numpy"),
+                                model_path=options.get("model_path"))
+    except CallpilotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@kb_app.command("ingest")
+def kb_ingest(
+    paths: Annotated[list[Path], typer.Argument(help="files and folders (Markdown, HTML, text, PDF, FAQ CSV/JSON)")],
+    kb: KbOption = "default",
+    max_file_mb: Annotated[float, typer.Option(help="refuse files larger than this", min=0.001)] = 20.0,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON line per file")] = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Ingest into a knowledge base, incrementally: unchanged files are skipped, files gone from an ingested
+    folder are removed. A file that cannot be read is reported and the rest goes on (exit 1 at the end)."""
+    import orjson
+
+    service = _knowledge(db, config)
+    try:
+        report = service.ingest(paths, kb=kb, max_file_bytes=int(max_file_mb * 1024 * 1024))
+    except CallpilotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        service.close()
+    for item in report.files:
+        if as_json:
+            typer.echo(orjson.dumps(item.to_json()).decode())
+        elif item.status != "unchanged":
+            extra = f": {item.message}" if item.message else f" ({item.documents} documents, {item.chunks} chunks)"
+            typer.echo(f"{item.status:9} {item.path}{extra if item.status != 'removed' else ''}",
+                       err=item.status == "failed")
+    counts = ", ".join(f"{report.count(s)} {s}" for s in ("added", "updated", "unchanged", "removed", "skipped",
+                                                           "failed") if report.count(s))
+    typer.echo(f"knowledge base {kb!r}: {counts or 'no files'}", err=True)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@kb_app.command("list")
+def kb_list(db: DbOption = None, config: ConfigOption = None) -> None:
+    """The knowledge bases with their document, chunk and file counts."""
+    service = _knowledge(db, config)
+    try:
+        infos = service.store.list_kbs()
+    finally:
+        service.close()
+    if not infos:
+        typer.echo("no knowledge bases yet (callpilot kb ingest PATH)", err=True)
+    for info in infos:
+        typer.echo(f"{info.name}\t{info.documents} documents\t{info.chunks} chunks\t{info.files} files\t"
+                   f"updated {info.updated_at:%Y-%m-%d %H:%M}")
+
+
+@kb_app.command("search")
+def kb_search(
+    query: Annotated[str | None, typer.Argument(help="what to look for (omit with --batch)")] = None,
+    k: Annotated[int, typer.Option("--k", help="results (distinct documents)", min=1, max=100)] = 5,
+    batch: Annotated[bool, typer.Option("--batch", help='read {"query": ...} JSON lines on stdin, write one '
+                                                         '{"results": [...]} line each')] = False,
+    mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense")] = "hybrid",
+    kb: KbOption = "default",
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Search a knowledge base: results are distinct documents, best first, with id, title, score, source and
+    a snippet whose answering sentence is at [highlight[0], highlight[1])."""
+    import orjson
+
+    if mode not in ("hybrid", "bm25", "dense"):
+        typer.echo(f"error: --mode {mode!r}: choose hybrid, bm25 or dense", err=True)
+        raise typer.Exit(2)
+    if (query is None) == (not batch):
+        typer.echo("error: give a query, or --batch to read queries from stdin", err=True)
+        raise typer.Exit(2)
+    service = _knowledge(db, config)
+    try:
+        service.index(kb)
+        lines = sys.stdin if batch else [orjson.dumps({"query": query}).decode()]
+        for line in lines:
+            if not line.strip():
+                continue
+            typer.echo(orjson.dumps(_search_line(service, kb, line, k, mode)).decode())
+            sys.stdout.flush()
+    except CallpilotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        service.close()
+
+
+def _search_line(service: Any, kb: str, line: str, k: int, mode: str) -> dict[str, Any]:
+    import orjson
+
+    try:
+        request = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return {"error": f"not valid JSON: {exc}"}
+    text = request.get("query") if isinstance(request, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return {"error": 'expected {"query": "non-empty text"}'}
+    return {"results": [hit.to_json() for hit in service.search(kb, [text], k=k, mode=mode)]}
 
 
 @db_app.command("upgrade")

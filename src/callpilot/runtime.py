@@ -7,6 +7,7 @@ from typing import Any
 
 from callpilot.analyzers.pii.analyzer import PiiAnalyzer
 from callpilot.analyzers.registry import build_analyzers
+from callpilot.assist.knowledge import KnowledgeService, open_knowledge
 from callpilot.bus.inprocess import InProcessWorkQueue
 from callpilot.core.logging import get_logger
 from callpilot.core.metrics import count_appended
@@ -29,6 +30,13 @@ class Runtime:
     hub: EventHub
     calls: CallService
 
+    @property
+    def knowledge(self) -> KnowledgeService:
+        """The knowledge bases of this deployment (opened on first use; the orchestrator shares it)."""
+        options = self.settings.analyzers.get("assist", {})
+        return open_knowledge(self.settings.database_url, vector_store=options.get("vector_store", "numpy"),
+                              model_path=options.get("model_path"))
+
     async def close(self) -> None:
         await self.calls.stop()
         await self.log.close()
@@ -42,7 +50,7 @@ async def open_runtime(settings: Settings, *, log: EventLog | None = None) -> Ru
     inline = AnalyzerRunner(build_analyzers(pipeline.inline, options), path="inline",
                             max_failures=pipeline.max_failures)
     background = AnalyzerRunner(build_analyzers(pipeline.background, options, inline=False),
-                                path="background", max_failures=pipeline.max_failures)
+                                path="background", max_failures=pipeline.max_failures, chain=True)
     if "pii" not in pipeline.inline:
         _log.warning("pii_redaction_off", consequence="segments are stored, streamed and analyzed as received")
     log = log if log is not None else open_event_log(settings.database_url, settings)
@@ -66,4 +74,6 @@ def analyzer_options(settings: Settings) -> dict[str, dict[str, Any]]:
     options = {name: dict(opts) for name, opts in settings.analyzers.items()}
     if settings.vault_key is not None:
         options.setdefault("pii", {})["vault_key"] = settings.vault_key.get_secret_value()
+    # The orchestrator searches the knowledge bases stored in the deployment's own database.
+    options.setdefault("assist", {}).setdefault("database_url", settings.database_url)
     return options

@@ -11,11 +11,13 @@ from callpilot.analyzers.rules import RulesAnalyzer
 from callpilot.analyzers.sentiment import SentimentAnalyzer
 from callpilot.analyzers.signals import SignalsAnalyzer
 from callpilot.analyzers.talk_stats import TalkStatsAnalyzer
+from callpilot.assist.orchestrator import AssistAnalyzer
 from callpilot.core.errors import ConfigError
 
 __all__ = ["ANALYZERS", "build_analyzers"]
 
 ANALYZERS: dict[str, type[Analyzer]] = {
+    AssistAnalyzer.name: AssistAnalyzer,
     ContextAnalyzer.name: ContextAnalyzer,
     PiiAnalyzer.name: PiiAnalyzer,
     RulesAnalyzer.name: RulesAnalyzer,

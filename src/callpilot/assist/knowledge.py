@@ -65,7 +65,10 @@ class KnowledgeService:
         return self._query_encoder
 
     def embed_queries(self, queries: Sequence[str]) -> Vectors:
-        return self.query_encoder.encode(list(queries))
+        """One forward pass per query: queries differ in length, and a batch pads all to the longest."""
+        if not queries:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.concatenate([self.query_encoder.encode([q]) for q in queries])
 
     # -- writing -----------------------------------------------------------------------------------------
     def ingest(self, paths: Sequence[Path], *, kb: str = DEFAULT_KB, max_file_bytes: int = MAX_FILE_BYTES
@@ -122,19 +125,21 @@ class KnowledgeService:
     def _build(self, kb: str, revision: int) -> KnowledgeIndex:
         started = time.perf_counter()
         chunks = self.store.load_chunks(kb)
-        embedded = [c for c in chunks if c.embedding is not None]
-        matrix = np.stack([c.embedding for c in embedded]) if embedded else np.zeros((0, 384), np.float32)
-        added, removed = reconcile(self._vectors, kb, [c.chunk_id for c in embedded], matrix)
+        embedded = [(c.chunk_id, c.embedding) for c in chunks if c.embedding is not None]
+        matrix = np.stack([v for _, v in embedded]) if embedded else np.zeros((0, 384), np.float32)
+        added, removed = reconcile(self._vectors, kb, [i for i, _ in embedded], matrix)
         index = KnowledgeIndex(kb, chunks, self._vectors, revision=revision, feedback=self.store.load_feedback(kb))
         log.info("kb_index_built", kb=kb, revision=revision, chunks=len(chunks), vectors_added=added,
                  vectors_removed=removed, seconds=round(time.perf_counter() - started, 3))
         return index
 
     def search(self, kb: str, queries: Sequence[str], *, k: int = 5, mode: SearchMode = "hybrid",
-               query_vectors: Vectors | None = None) -> list[SearchHit]:
+               query_vectors: Vectors | None = None, dense_queries: int | None = None) -> list[SearchHit]:
+        """Search with several queries at once; the first ``dense_queries`` (default all) are embedded."""
         index = self.index(kb)
-        if mode != "bm25" and query_vectors is None:
-            query_vectors = self.embed_queries(queries)
+        queries = [q for q in queries if q.strip()]
+        if mode != "bm25" and query_vectors is None and queries:
+            query_vectors = self.embed_queries(queries[:dense_queries or len(queries)])
         return index.search(queries, query_vectors, k=k, mode=mode)
 
     def describe(self) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from callpilot.core.errors import AnalyzerError, ErrorCategory
 from callpilot.core.logging import get_logger
 from callpilot.core.metrics import PIPELINE_LATENCY
 from callpilot.domain.call import CallState
-from callpilot.domain.events import AnalyzerFailed, Event, SegmentReceived
+from callpilot.domain.events import ANALYZER_APPLIERS, AnalyzerFailed, Event, SegmentReceived
 
 __all__ = ["AnalyzerRunner"]
 
@@ -21,12 +21,15 @@ WITHHELD = "[WITHHELD: redaction failed]"
 
 class AnalyzerRunner:
     """``path`` ("inline" or "background") labels metrics; after ``max_failures`` failures on one call an
-    analyzer is disabled for the rest of that call (a permanent failure disables it at once)."""
+    analyzer is disabled for the rest of that call (a permanent failure disables it at once). With ``chain``,
+    each analyzer sees what the earlier ones concluded from the same event (the background path: the
+    orchestrator reads the context analysis of the segment it runs on)."""
 
-    def __init__(self, analyzers: Sequence[Analyzer], *, path: str, max_failures: int) -> None:
+    def __init__(self, analyzers: Sequence[Analyzer], *, path: str, max_failures: int, chain: bool = False) -> None:
         self.analyzers = list(analyzers)
         self.path = path
         self.max_failures = max_failures
+        self.chain = chain
 
     def wants(self, event: Event) -> bool:
         return any(isinstance(event, a.triggers) for a in self.analyzers)
@@ -37,6 +40,7 @@ class AnalyzerRunner:
     async def process(self, call: CallState, event: Event, *, trigger_seq: int) -> tuple[Event, list[Event]]:
         """The event as it is to be stored (rewritten, e.g. redacted) and the events concluded from it."""
         produced: list[Event] = []
+        view = call
         for analyzer in self.analyzers:
             if not isinstance(event, analyzer.triggers):
                 continue
@@ -47,7 +51,10 @@ class AnalyzerRunner:
                     event, extra = await analyzer.rewrite(call, event)
                     produced.extend(extra)
                 elif not call.is_disabled(analyzer.name):
-                    produced.extend(await analyzer.analyze(call, event))
+                    new = await analyzer.analyze(view, event)
+                    produced.extend(new)
+                    if self.chain and new:
+                        view = _with_conclusions(view, call, new)
             except Exception as exc:
                 produced.append(self._failure(call, analyzer, exc, trigger_seq))
                 if isinstance(analyzer, SegmentRewriter) and isinstance(event, SegmentReceived):
@@ -72,3 +79,16 @@ class AnalyzerRunner:
             message = f"{message} (disabled for this call after {failures} failures)"
         return AnalyzerFailed(analyzer=analyzer.name, category=category, permanent=permanent,
                               message=message[:_MAX_MESSAGE], trigger_seq=trigger_seq)
+
+
+def _with_conclusions(view: CallState, call: CallState, events: Sequence[Event]) -> CallState:
+    """The state as the next analyzer of a chained run sees it: what the earlier ones concluded about this
+    event folded into a copy of the analyzers' state (the real state learns it when the events are stored).
+    Only ``analyzers`` is copied, shallowly: the area appliers replace their entry rather than mutate it."""
+    if view is call:
+        view = call.model_copy(update={"analyzers": dict(call.analyzers)})
+    for event in events:
+        applier = ANALYZER_APPLIERS.get(type(event))
+        if applier is not None:
+            applier(view.analyzers, event, call.seq)
+    return view

@@ -287,17 +287,20 @@ class CallService:
             raise CallNotFound(call_id)
         return state
 
-    async def list_calls(self, *, status: str | None = None, limit: int = 100) -> list[CallSummary]:
+    async def read_all(self, types: Sequence[str]) -> list[RecordedEvent]:
+        """Every event of these types in the log, in position order (analytics and the call list fold them)."""
         events: list[RecordedEvent] = []
         after = 0
         while True:
-            page = await self.log.read(after_position=after, limit=5000,
-                                       types=[CallStarted.type_name(), CallEnded.type_name()])
+            page = await self.log.read(after_position=after, limit=5000, types=list(types))
             events.extend(page)
             if len(page) < 5000:
                 break
             after = page[-1].position
-        rows = summarize_calls(events)
+        return events
+
+    async def list_calls(self, *, status: str | None = None, limit: int = 100) -> list[CallSummary]:
+        rows = summarize_calls(await self.read_all([CallStarted.type_name(), CallEnded.type_name()]))
         if status is not None:
             rows = [r for r in rows if r.status == status]
         return rows[:limit]

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["DOC_ID_PATTERN", "KB_NAME_PATTERN", "Chunk", "Document", "Section"]
+__all__ = ["DOC_ID_PATTERN", "KB_NAME_PATTERN", "Chunk", "Document", "Section", "valid_kb_name"]
 
 DOC_ID_PATTERN = r"^[^\s].{0,254}$"
 KB_NAME_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,63}$"

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from callpilot.assist.kb.documents import Document, Section
 from callpilot.core.errors import KnowledgeBaseError
 
-__all__ = ["FAQ_SUFFIXES", "LOADERS", "load_file", "supported"]
+__all__ = ["FAQ_SUFFIXES", "LOADERS", "document_from_markdown", "load_file", "supported"]
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _BLANK_LINES = re.compile(r"\n\s*\n")
@@ -53,6 +53,17 @@ def load_file(path: Path, *, doc_id: str, section: str | None, max_bytes: int) -
     if not documents:
         raise KnowledgeBaseError("no text found in the file")
     return documents
+
+
+def document_from_markdown(text: str, *, doc_id: str, title: str | None = None, **fields: Any) -> Document:
+    """An article given as Markdown (the API's article body), chunked like an ingested .md file."""
+    ctx = _Context(path=Path(doc_id), doc_id=doc_id, section=fields.pop("section", None))
+    if not text.strip():
+        raise KnowledgeBaseError("the article body is empty")
+    documents = _load_markdown(text.encode(), ctx, title=title, overrides=fields)
+    if not documents:
+        raise KnowledgeBaseError("the article body has no text")
+    return documents[0]
 
 
 class _Context:
@@ -111,7 +122,8 @@ def _load_text(data: bytes, ctx: _Context) -> list[Document]:
 
 
 # -- Markdown -----------------------------------------------------------------------------------------------
-def _load_markdown(data: bytes, ctx: _Context) -> list[Document]:
+def _load_markdown(data: bytes, ctx: _Context, *, title: str | None = None,
+                   overrides: dict[str, Any] | None = None) -> list[Document]:
     from markdown_it import MarkdownIt
 
     text = _decode(data)
@@ -130,7 +142,7 @@ def _load_markdown(data: bytes, ctx: _Context) -> list[Document]:
     heading: str | None = None
     level = 0
     paragraphs: list[str] = []
-    title = meta.get("title")
+    title = title or meta.get("title")
     for i, token in enumerate(tokens):
         if token.type != "inline":
             continue
@@ -152,6 +164,7 @@ def _load_markdown(data: bytes, ctx: _Context) -> list[Document]:
     sections.append(Section(heading=heading, level=level, paragraphs=tuple(paragraphs)))
     fields = {"doc_id": meta.get("id"), "source": meta.get("url") or meta.get("source"),
               "product": meta.get("product"), "section": meta.get("section")}
+    fields.update({k: v for k, v in (overrides or {}).items() if v is not None})
     doc = ctx.document(str(title) if title else None, _merge_list_items(sections), **fields)
     return [doc] if doc else []
 

@@ -56,6 +56,7 @@ class StoredChunk:
     heading: str | None
     text: str
     embedding: Vectors | None
+    kind: str = "article"
 
     def search_text(self) -> str:
         return Chunk(ordinal=0, heading=self.heading, text=self.text).search_text(self.title)
@@ -243,14 +244,15 @@ class KnowledgeStore:
     # -- what retrieval loads ----------------------------------------------------------------------------
     def load_chunks(self, kb: str) -> list[StoredChunk]:
         d, c = kb_documents.c, kb_chunks.c
-        query = (sa.select(c.id, d.doc_id, d.title, d.source, d.product, d.section, c.heading, c.text, c.embedding)
+        query = (sa.select(c.id, d.doc_id, d.title, d.source, d.product, d.section, c.heading, c.text, c.embedding,
+                            d.kind)
                  .join(kb_documents, kb_documents.c.id == kb_chunks.c.document)
                  .where(c.kb == kb).order_by(c.id))
         with _translated(), self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [StoredChunk(chunk_id=r[0], doc_id=r[1], title=r[2], source=r[3], product=r[4], section=r[5],
                             heading=r[6], text=r[7],
-                            embedding=None if r[8] is None else np.frombuffer(r[8], dtype=np.float32))
+                            embedding=None if r[8] is None else np.frombuffer(r[8], dtype=np.float32), kind=r[9])
                 for r in rows]
 
     def add_feedback(self, kb: str, *, doc_id: str, feedback: str, query: str, embedding: Vectors, call_id: str,

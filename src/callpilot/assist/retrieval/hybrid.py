@@ -43,6 +43,7 @@ class SearchHit:
     confidence: float
     snippet: str
     highlight: tuple[int, int]
+    kind: str = "article"
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.doc_id, "title": self.title, "score": round(self.score, 6), "source": self.source,
@@ -74,11 +75,13 @@ class KnowledgeIndex:
 
     def search(self, queries: Sequence[str], query_vectors: Vectors | None, *, k: int = 5,
                mode: SearchMode = "hybrid", use_feedback: bool = True) -> list[SearchHit]:
+        """BM25 ranks every query; the dense ranking runs for the first ``len(query_vectors)`` of them (an
+        embedding costs milliseconds, so callers embed only their best queries)."""
         queries = [q for q in queries if q.strip()]
         if not queries or not self.chunks or k < 1:
             return []
-        if mode != "bm25" and query_vectors is None:
-            raise ValueError("dense and hybrid search need the queries' vectors")
+        if mode != "bm25" and (query_vectors is None or not 0 < len(query_vectors) <= len(queries)):
+            raise ValueError("dense and hybrid search need the vectors of the first queries (at least one)")
         fused: dict[int, float] = {}
         lexical_top: set[str] = set()
         for n, query in enumerate(queries):
@@ -86,8 +89,7 @@ class KnowledgeIndex:
                 ranked = self.bm25.search(query, self.CANDIDATES)
                 _accumulate(fused, [row for row, _ in ranked])
                 lexical_top.update(self.chunks[row].doc_id for row, _ in ranked[:3])
-            if mode != "bm25":
-                assert query_vectors is not None
+            if mode != "bm25" and query_vectors is not None and n < len(query_vectors):
                 found = self.vectors.search(self.kb, query_vectors[n], self.CANDIDATES)
                 _accumulate(fused, [self.row_of[i] for i, _ in found if i in self.row_of])
         best: dict[str, tuple[float, int]] = {}
@@ -130,7 +132,7 @@ class KnowledgeIndex:
         snippet = make_snippet(chunk.text, terms, skip=None)
         return SearchHit(doc_id=chunk.doc_id, title=chunk.title, source=chunk.source, product=chunk.product,
                          section=chunk.section, chunk_id=chunk.chunk_id, score=score, confidence=confidence,
-                         snippet=snippet.text, highlight=snippet.highlight)
+                         snippet=snippet.text, highlight=snippet.highlight, kind=chunk.kind)
 
 
 def _accumulate(fused: dict[int, float], rows: Sequence[int]) -> None:

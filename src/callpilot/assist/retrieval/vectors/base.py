@@ -29,8 +29,8 @@ class VectorStore(ABC):
     @abstractmethod
     def ids(self, kb: str) -> set[int]: ...
 
-    def close(self) -> None:
-        """Release connections (nothing to do for in-process stores)."""
+    def close(self) -> None:  # noqa: B027 - optional hook: in-process stores hold no connections
+        """Release connections."""
 
     def _check(self, ids: Sequence[int], vectors: Vectors) -> Vectors:
         array = np.asarray(vectors, dtype=np.float32)

@@ -1,0 +1,217 @@
+"""The suggestion orchestrator, a background analyzer: for each run, context analysis -> query formulation ->
+retrieval -> answer cards -> clarifying questions, each step recorded as an ``AgentActionRecorded`` event.
+
+Runs are throttled on the call's own clock (segment end times, so a replay behaves like the live call): at
+most one every ``min_interval_seconds``. A customer segment that arrives inside the window is not dropped: the
+first segment after the window (either speaker's) runs with the latest context, so the newest context wins.
+By default only customer speech makes a run due (``trigger_speakers``). Articles already shown in the call
+are not shown again, and questions are asked once and ticked off when the context finds their answer.
+
+Feedback on a card (``SuggestionFeedbackGiven``) is remembered in the knowledge base against the card's query,
+so that a document marked irrelevant ranks lower for similar queries afterwards, in every call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from callpilot.analyzers.base import Analyzer
+from callpilot.analyzers.context.entities import EntityExtractor
+from callpilot.assist.knowledge import DEFAULT_KB, KnowledgeService, open_knowledge
+from callpilot.assist.orchestrator.queries import Context, formulate, read_context
+from callpilot.assist.orchestrator.questions import ISSUE_SLOT, load_questions
+from callpilot.assist.retrieval.hybrid import FEEDBACK_WEIGHTS, SearchHit
+from callpilot.core.errors import ConfigError, NotFound
+from callpilot.core.logging import get_logger
+from callpilot.domain.call import CallState, Segment
+from callpilot.domain.events import Event, SegmentReceived, SuggestionFeedbackGiven
+from callpilot.domain.events.assist import (
+    AgentActionRecorded,
+    ClarifyingQuestionAnswered,
+    ClarifyingQuestionsAsked,
+    SuggestionCard,
+    SuggestionsProvided,
+)
+
+__all__ = ["AssistAnalyzer"]
+
+log = get_logger(__name__)
+
+
+class AssistAnalyzer(Analyzer):
+    name: ClassVar[str] = "assist"
+    triggers: ClassVar[tuple[type[Event], ...]] = (SegmentReceived, SuggestionFeedbackGiven)
+
+    MIN_INTERVAL_SECONDS: ClassVar[float] = 2.0
+    MAX_SUGGESTIONS: ClassVar[int] = 3
+    MIN_SCORE: ClassVar[float] = 0.45
+    MIN_CONTEXT_CONFIDENCE: ClassVar[float] = 0.5
+    MAX_QUESTIONS: ClassVar[int] = 2
+    RECENT_SEGMENTS: ClassVar[int] = 3
+    DENSE_QUERIES: ClassVar[int] = 2  # the entity and the semantic query; the context's query goes to BM25 only
+
+    def __init__(self, *, kb: str = DEFAULT_KB, database_url: str | None = None, vector_store: str = "numpy",
+                 model_path: str | Path | None = None, min_interval_seconds: float | None = None,
+                 max_suggestions: int | None = None, min_score: float | None = None,
+                 min_context_confidence: float | None = None, max_questions: int | None = None,
+                 trigger_speakers: Sequence[str] = ("customer",), recent_segments: int | None = None,
+                 questions: str | Path | None = None, products: Sequence[str] = (),
+                 knowledge: KnowledgeService | None = None) -> None:
+        self.kb = kb
+        self.min_interval = _number("min_interval_seconds", min_interval_seconds, self.MIN_INTERVAL_SECONDS, 0, 3600)
+        self.max_suggestions = int(_number("max_suggestions", max_suggestions, self.MAX_SUGGESTIONS, 1, 20))
+        self.min_score = _number("min_score", min_score, self.MIN_SCORE, 0, 1)
+        self.min_context_confidence = _number("min_context_confidence", min_context_confidence,
+                                              self.MIN_CONTEXT_CONFIDENCE, 0, 1)
+        self.max_questions = int(_number("max_questions", max_questions, self.MAX_QUESTIONS, 0, 10))
+        self.recent_segments = int(_number("recent_segments", recent_segments, self.RECENT_SEGMENTS, 1, 20))
+        bad = [s for s in trigger_speakers if s not in ("agent", "customer")]
+        if bad or not trigger_speakers:
+            raise ConfigError(f"assist option trigger_speakers must list agent and/or customer, got {trigger_speakers}")
+        self.trigger_speakers = frozenset(trigger_speakers)
+        self.questions = load_questions(questions)
+        self.extractor = EntityExtractor(products=products)
+        if knowledge is None:
+            if database_url is None:
+                raise ConfigError("the assist analyzer needs the database_url (the runtime passes it)")
+            knowledge = open_knowledge(database_url, vector_store=vector_store, model_path=model_path)
+        self.knowledge = knowledge
+
+    async def analyze(self, call: CallState, event: Event) -> list[Event]:
+        if isinstance(event, SuggestionFeedbackGiven):
+            await self._remember_feedback(call, event)
+            return []
+        if not isinstance(event, SegmentReceived) or not event.final:
+            return []
+        state: dict[str, Any] = call.analyzers.get("assist") or {}
+        recent = _recent_customer(call, event, self.recent_segments)
+        started = time.perf_counter()
+        context = read_context(call.analyzers, recent, self.extractor)
+        out: list[Event] = self._answered(state, context, event)
+        if not self._due(call, state, event):
+            return out
+        run = _Run(uuid.uuid4().hex[:16], call.seq + 1 if not _stored(call, event) else _seq_of(call, event),
+                   event.end)
+        out.append(run.action("context_analysis", "read_context" if context.source == "context" else "fallback",
+                              started, context.confidence, issue=context.issue, sufficient=context.sufficient,
+                              entities=len(context.entities)))
+        started = time.perf_counter()
+        queries = formulate(context, recent)
+        out.append(run.action("query_formulation", "formulate", started, None, queries=len(queries)))
+        cards: list[SuggestionCard] = []
+        if queries:
+            started = time.perf_counter()
+            hits, missing = await asyncio.to_thread(self._search, queries, len(state.get("suggestions", [])))
+            out.append(run.action("retrieval", "search", started, hits[0].confidence if hits else None,
+                                  results=len(hits), kb=self.kb, **({"kb_missing": True} if missing else {})))
+            started = time.perf_counter()
+            cards = self._cards(hits, state, queries)
+            if cards:
+                out.append(run.action("answer_cards", "suggest", started, max(c.confidence for c in cards),
+                                      cards=len(cards)))
+                out.append(SuggestionsProvided(run_id=run.run_id, segment_id=event.segment_id, suggestions=cards))
+        unsure = not context.sufficient or context.confidence < self.min_context_confidence
+        if (unsure or not cards) and self.max_questions:
+            started = time.perf_counter()
+            asked = {q["question_id"] for q in state.get("questions", [])}
+            questions = [q for q in self.questions.missing(context.issue, context.entity_types)
+                         if q.question_id not in asked][:self.max_questions]
+            if questions:
+                reason = "context insufficient" if unsure else "no article scored above the threshold"
+                out.append(run.action("clarification", "ask", started, None, questions=len(questions)))
+                out.append(ClarifyingQuestionsAsked(run_id=run.run_id, segment_id=event.segment_id, reason=reason,
+                                                    questions=questions))
+        return out
+
+    def _due(self, call: CallState, state: dict[str, Any], event: SegmentReceived) -> bool:
+        last_seq = int(state.get("last_run_seq", 0))
+        pending = event.speaker in self.trigger_speakers or any(
+            s.seq > last_seq and s.speaker in self.trigger_speakers for s in call.segments[-20:])
+        last_at = state.get("last_run_at")
+        return pending and (last_at is None or event.end - float(last_at) >= self.min_interval)
+
+    def _answered(self, state: dict[str, Any], context: Context, event: SegmentReceived) -> list[Event]:
+        known = context.entity_types | ({ISSUE_SLOT} if context.issue else set())
+        return [ClarifyingQuestionAnswered(question_id=q["question_id"], slot=q["slot"], segment_id=event.segment_id)
+                for q in state.get("questions", []) if q.get("status") == "open" and q["slot"] in known]
+
+    def _search(self, queries: list[str], shown: int) -> tuple[list[SearchHit], bool]:
+        try:
+            return self.knowledge.search(self.kb, queries, k=self.max_suggestions + shown + 2,
+                                         dense_queries=self.DENSE_QUERIES), False
+        except NotFound:
+            return [], True
+
+    def _cards(self, hits: list[SearchHit], state: dict[str, Any], queries: list[str]) -> list[SuggestionCard]:
+        shown = {c["doc_id"] for c in state.get("suggestions", [])}
+        cards = []
+        for hit in hits:
+            if hit.doc_id in shown or hit.confidence < self.min_score:
+                continue
+            cards.append(SuggestionCard(
+                suggestion_id="sg_" + uuid.uuid4().hex[:12], type="faq" if hit.kind == "faq" else "article",
+                kb=self.kb, doc_id=hit.doc_id, title=hit.title, snippet=hit.snippet, highlight=hit.highlight,
+                source=hit.source, confidence=round(hit.confidence, 4), score=round(hit.score, 6),
+                query=queries[0]))
+            if len(cards) == self.max_suggestions:
+                break
+        return cards
+
+    async def _remember_feedback(self, call: CallState, event: SuggestionFeedbackGiven) -> None:
+        card = next((c for c in (call.analyzers.get("assist") or {}).get("suggestions", [])
+                     if c["suggestion_id"] == event.suggestion_id), None)
+        if card is None or event.feedback not in FEEDBACK_WEIGHTS:
+            log.info("assist_feedback_unmatched", call_id=call.call_id, suggestion_id=event.suggestion_id)
+            return
+        await asyncio.to_thread(self.knowledge.record_feedback, card["kb"], doc_id=card["doc_id"],
+                                feedback=event.feedback, query=card["query"], call_id=call.call_id,
+                                suggestion_id=event.suggestion_id)
+
+
+class _Run:
+    def __init__(self, run_id: str, trigger_seq: int, call_time: float) -> None:
+        self.run_id, self.trigger_seq, self.call_time = run_id, trigger_seq, call_time
+
+    def action(self, agent: str, action: str, started: float, confidence: float | None, **details: Any
+               ) -> AgentActionRecorded:
+        return AgentActionRecorded(run_id=self.run_id, agent=agent, action=action,
+                                   processing_ms=round((time.perf_counter() - started) * 1000, 3),
+                                   confidence=None if confidence is None else round(min(1.0, confidence), 4),
+                                   trigger_seq=self.trigger_seq, call_time=self.call_time,
+                                   details={k: v for k, v in details.items() if v is not None})
+
+
+def _recent_customer(call: CallState, event: SegmentReceived, count: int) -> list[Segment]:
+    """The customer's last ``count`` final segments up to and including ``event``."""
+    found: list[Segment] = []
+    reached = not _stored(call, event)
+    if reached and event.speaker == "customer":
+        found.append(Segment(seq=call.seq + 1, **event.model_dump()))
+    for segment in reversed(call.segments):
+        if segment.segment_id == event.segment_id:
+            reached = True
+        if reached and segment.speaker == "customer" and len(found) < count:
+            found.append(segment)
+        if len(found) >= count:
+            break
+    return list(reversed(found))
+
+
+def _stored(call: CallState, event: SegmentReceived) -> bool:
+    return any(s.segment_id == event.segment_id for s in call.segments[-64:])
+
+
+def _seq_of(call: CallState, event: SegmentReceived) -> int:
+    return next((s.seq for s in reversed(call.segments) if s.segment_id == event.segment_id), call.seq)
+
+
+def _number(name: str, value: float | None, default: float, low: float, high: float) -> float:
+    chosen = default if value is None else value
+    if not isinstance(chosen, int | float) or isinstance(chosen, bool) or not low <= chosen <= high:
+        raise ConfigError(f"assist option {name} must be a number between {low} and {high}, got {value!r}")
+    return float(chosen)
