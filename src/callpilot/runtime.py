@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 from callpilot.analyzers.pii.analyzer import PiiAnalyzer
 from callpilot.analyzers.registry import build_analyzers
 from callpilot.assist.knowledge import KnowledgeService, open_knowledge
+from callpilot.assist.orchestrator import AssistAnalyzer
 from callpilot.bus.inprocess import InProcessWorkQueue
 from callpilot.core.logging import get_logger
 from callpilot.core.metrics import count_appended
@@ -55,6 +57,9 @@ async def open_runtime(settings: Settings, *, log: EventLog | None = None) -> Ru
         _log.warning("pii_redaction_off", consequence="segments are stored, streamed and analyzed as received")
     log = log if log is not None else open_event_log(settings.database_url, settings)
     await log.start()
+    for analyzer in background.analyzers:
+        if isinstance(analyzer, AssistAnalyzer):  # open the knowledge store now: a bad one fails at start-up
+            await asyncio.to_thread(getattr, analyzer, "knowledge")
     hub = EventHub(queue_size=settings.streams.queue_size)
     log.add_listener(hub.publish)
     log.add_listener(count_appended)

@@ -44,19 +44,15 @@ class Chunker:
         return chunks
 
     def _pieces(self, paragraphs: tuple[str, ...]) -> list[list[str]]:
-        """Each paragraph as its sentences; paragraphs longer than a chunk are cut into chunk-sized runs."""
+        """A paragraph that fits a chunk stays whole; a longer one becomes one piece per sentence (a sentence
+        longer than a chunk is cut by words), so that packing can cut it with overlap."""
         pieces: list[list[str]] = []
         for paragraph in paragraphs:
             sentences = split_sentences(paragraph) or [paragraph]
-            run: list[str] = []
-            for sentence in sentences:
-                for part in _cut_words(sentence, self.max_words):
-                    if run and _words(run) + len(part.split()) > self.max_words:
-                        pieces.append(run)
-                        run = []
-                    run.append(part)
-            if run:
-                pieces.append(run)
+            if _words(sentences) <= self.max_words:
+                pieces.append(sentences)
+                continue
+            pieces.extend([part] for sentence in sentences for part in _cut_words(sentence, self.max_words))
         return pieces
 
     def _pack(self, pieces: list[list[str]]) -> list[str]:

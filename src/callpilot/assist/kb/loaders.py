@@ -26,6 +26,7 @@ __all__ = ["FAQ_SUFFIXES", "LOADERS", "document_from_markdown", "load_file", "su
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _BLANK_LINES = re.compile(r"\n\s*\n")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?)])")  # get_text(" ") puts a space at every inline tag
 _MAX_BAD_ROWS = 5
 FAQ_SUFFIXES = (".csv", ".json", ".jsonl")
 
@@ -230,7 +231,7 @@ def _load_html(data: bytes, ctx: _Context) -> list[Document]:
     for element in soup.find_all(_HTML_BLOCKS):
         if element.find_parent(_HTML_BLOCKS) is not None:
             continue  # its text is part of the enclosing block's
-        text = _clean(element.get_text(" "))
+        text = _SPACE_BEFORE_PUNCT.sub(r"\1", _clean(element.get_text(" ")))
         if not text:
             continue
         if element.name[0] == "h" and element.name[1:].isdigit():

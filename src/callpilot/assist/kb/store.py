@@ -26,7 +26,7 @@ from callpilot.core.errors import ConfigError, KnowledgeBaseError, NotFound, Sto
 from callpilot.embeddings.base import Vectors
 from callpilot.eventlog.migrate import MIGRATION_LOCK_ID, alembic_config
 
-__all__ = ["API_ORIGIN", "FeedbackRow", "KbInfo", "KnowledgeStore", "StoredChunk", "sync_url"]
+__all__ = ["API_ORIGIN", "FeedbackRow", "KbInfo", "KnowledgeStore", "StoredChunk", "create_sync_engine", "sync_url"]
 
 API_ORIGIN = "api"
 
@@ -88,12 +88,20 @@ def _translated() -> Iterator[None]:
         raise StorageUnavailable(f"knowledge-base store unavailable: {exc.orig}") from exc
 
 
+def create_sync_engine(url: str, *, search_path: str | None = None) -> Engine:
+    """A synchronous engine for the knowledge-base tables; ``search_path`` (PostgreSQL) isolates tests."""
+    target = sync_url(url)
+    args: dict[str, Any] = {}
+    if search_path is not None and make_url(target).get_backend_name() == "postgresql":
+        args["options"] = f"-csearch_path={search_path}"
+    return sa.create_engine(target, connect_args=args)
+
+
 class KnowledgeStore:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, search_path: str | None = None) -> None:
         self.url = url
-        target = sync_url(url)
-        self.dialect = make_url(target).get_backend_name()
-        self.engine: Engine = sa.create_engine(target, pool_pre_ping=False)
+        self.dialect = make_url(sync_url(url)).get_backend_name()
+        self.engine: Engine = create_sync_engine(url, search_path=search_path)
         if self.dialect == "sqlite":
             @sa.event.listens_for(self.engine, "connect")
             def _pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -26,6 +26,7 @@ from callpilot.assist.knowledge import DEFAULT_KB, KnowledgeService, open_knowle
 from callpilot.assist.orchestrator.queries import Context, formulate, read_context
 from callpilot.assist.orchestrator.questions import ISSUE_SLOT, load_questions
 from callpilot.assist.retrieval.hybrid import FEEDBACK_WEIGHTS, SearchHit
+from callpilot.assist.retrieval.vectors import VECTOR_STORES
 from callpilot.core.errors import ConfigError, NotFound
 from callpilot.core.logging import get_logger
 from callpilot.domain.call import CallState, Segment
@@ -76,11 +77,22 @@ class AssistAnalyzer(Analyzer):
         self.trigger_speakers = frozenset(trigger_speakers)
         self.questions = load_questions(questions)
         self.extractor = EntityExtractor(products=products)
-        if knowledge is None:
-            if database_url is None:
-                raise ConfigError("the assist analyzer needs the database_url (the runtime passes it)")
-            knowledge = open_knowledge(database_url, vector_store=vector_store, model_path=model_path)
-        self.knowledge = knowledge
+        if knowledge is None and database_url is None:
+            raise ConfigError("the assist analyzer needs the database_url (the runtime passes it)")
+        if vector_store not in VECTOR_STORES:
+            raise ConfigError(f"assist option vector_store must be one of {', '.join(VECTOR_STORES)}, "
+                              f"got {vector_store!r}")
+        self._knowledge = knowledge
+        self._open = (database_url, vector_store, model_path)
+
+    @property
+    def knowledge(self) -> KnowledgeService:
+        """Opened on first use (the runtime touches it at start-up, so a bad store fails there, loudly)."""
+        if self._knowledge is None:
+            url, store, model = self._open
+            assert url is not None
+            self._knowledge = open_knowledge(url, vector_store=store, model_path=model)
+        return self._knowledge
 
     async def analyze(self, call: CallState, event: Event) -> list[Event]:
         if isinstance(event, SuggestionFeedbackGiven):

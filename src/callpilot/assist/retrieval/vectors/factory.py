@@ -13,11 +13,11 @@ VectorStoreName = Literal["numpy", "pgvector"]
 VECTOR_STORES: tuple[str, ...] = ("numpy", "pgvector")
 
 
-def open_vector_store(name: str, *, database_url: str, dim: int) -> VectorStore:
+def open_vector_store(name: str, *, database_url: str, dim: int, search_path: str | None = None) -> VectorStore:
     if name == "numpy":
         return NumpyVectorStore(dim=dim)
     if name == "pgvector":
         from callpilot.assist.retrieval.vectors.pgvector_store import PgVectorStore
 
-        return PgVectorStore(database_url, dim=dim)
+        return PgVectorStore(database_url, dim=dim, search_path=search_path)
     raise ValueError(f"unknown vector store {name!r} (choose from {', '.join(VECTOR_STORES)})")

@@ -16,7 +16,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
 from callpilot.assist.kb.documents import valid_kb_name
-from callpilot.assist.kb.store import sync_url
+from callpilot.assist.kb.store import create_sync_engine, sync_url
 from callpilot.assist.retrieval.vectors.base import VectorStore
 from callpilot.core.errors import ConfigError, StorageUnavailable
 from callpilot.embeddings.base import Vectors
@@ -29,14 +29,13 @@ _TABLE = "kb_vector_items"
 class PgVectorStore(VectorStore):
     EF_SEARCH = 100
 
-    def __init__(self, url: str, *, dim: int = 384) -> None:
+    def __init__(self, url: str, *, dim: int = 384, search_path: str | None = None) -> None:
         from pgvector.psycopg import register_vector
 
         self.dim = dim
-        target = sync_url(url)
-        if not target.startswith("postgresql"):
+        if not sync_url(url).startswith("postgresql"):
             raise ConfigError("the pgvector store needs a PostgreSQL database_url")
-        self.engine = sa.create_engine(target)
+        self.engine = create_sync_engine(url, search_path=search_path)
         sa.event.listen(self.engine, "connect", lambda conn, _rec: register_vector(conn))
         self._indexed: set[str] = set()
         self._setup()
