@@ -36,5 +36,9 @@ class WorkQueue(ABC):
         """Stop taking jobs, finish queued ones for up to ``drain_seconds``, then cancel the rest."""
 
     @abstractmethod
+    async def join(self) -> None:
+        """Wait until every job submitted so far has been handled (tests, benchmarks, orderly shutdown)."""
+
+    @abstractmethod
     def depth(self) -> int:
         """Jobs queued and not yet started."""

@@ -64,5 +64,8 @@ class InProcessWorkQueue(WorkQueue):
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
 
+    async def join(self) -> None:
+        await asyncio.gather(*(q.join() for q in self._queues))
+
     def depth(self) -> int:
         return sum(q.qsize() for q in self._queues)

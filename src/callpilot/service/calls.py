@@ -147,6 +147,10 @@ class CallService:
     async def stop(self) -> None:
         await self.work_queue.stop(drain_seconds=5.0)
 
+    async def settle(self) -> None:
+        """Wait until the background analyzers have handled everything appended so far."""
+        await self.work_queue.join()
+
     # -- commands ----------------------------------------------------------------------------------------
     async def start_call(self, cmd: NewCall, *, trace_id: str | None) -> tuple[CallState, bool]:
         """(state, created). Starting a live call again is an idempotent retry; an ended one is a conflict."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from callpilot.assist.kb.chunker import split_sentences
@@ -24,12 +25,14 @@ class Snippet:
         return self.text[self.highlight[0]:self.highlight[1]]
 
 
-def make_snippet(text: str, query_terms: set[str], *, skip: str | None = None, max_chars: int = MAX_CHARS
-                 ) -> Snippet:
-    """The sentence sharing most query terms (ties: the earlier), with neighbours while they fit.
+def make_snippet(text: str, query_terms: set[str], *, idf: Mapping[str, float] | None = None,
+                 skip: str | None = None, max_chars: int = MAX_CHARS) -> Snippet:
+    """The sentence sharing the most query terms, weighted by their rarity in the knowledge base (``idf``; an
+    error code outweighs "screen"), with neighbours while they fit. Ties: the earlier sentence.
 
     ``skip`` is a sentence never chosen as the answer (an FAQ's own question, which always matches best).
     """
+    weight = idf or {}
     sentences = split_sentences(text) or [text]
     skip_terms = set(stem_terms(skip)) if skip else None
     best, best_score = 0, -1.0
@@ -37,7 +40,7 @@ def make_snippet(text: str, query_terms: set[str], *, skip: str | None = None, m
         terms = stem_terms(sentence)
         if skip_terms is not None and set(terms) == skip_terms:
             continue
-        overlap = len(query_terms.intersection(terms))
+        overlap = sum(weight.get(t, 1.0) for t in query_terms.intersection(terms))
         score = overlap / math.sqrt(max(len(terms), 1)) + (0.01 if i == 0 else 0.0)
         if score > best_score:
             best, best_score = i, score
