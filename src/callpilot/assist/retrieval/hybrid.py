@@ -40,8 +40,9 @@ FEEDBACK_SIMILARITY = 0.75
 # 0.35 to 1, and the default card threshold (0.45) sits at a margin of about 0.19.
 MARGIN_FLOOR, MARGIN_SPAN = 0.05, 0.30
 BACKGROUND_RANKS = slice(4, 20)
-# In a small knowledge base the background is the few unrelated chunks and every related one stands out, so
-# the raw cosine caps the confidence too: 0.30 maps to 0, 0.75 to 1.
+# The raw cosine caps the confidence too (in a small base every related chunk stands out from the few
+# unrelated ones; a base of fewer than 20 chunks has no background and uses the cosine alone): 0.30 maps to 0,
+# 0.75 to 1.
 COSINE_FLOOR, COSINE_SPAN = 0.30, 0.45
 
 
@@ -99,7 +100,7 @@ class KnowledgeIndex:
         if mode != "bm25" and (query_vectors is None or not 0 < len(query_vectors) <= len(queries)):
             raise ValueError("dense and hybrid search need the vectors of the first queries (at least one)")
         fused: dict[int, float] = {}
-        backgrounds: list[float] = []
+        backgrounds: list[float | None] = []
         lexical_top: set[str] = set()
         for n, query in enumerate(queries):
             if mode != "dense":
@@ -117,7 +118,7 @@ class KnowledgeIndex:
                 best[doc] = (score, row)
         rows = [row for _, row in best.values()]
         margins = self._margins(query_vectors, backgrounds, rows)
-        cosines = self._margins(query_vectors, [0.0] * len(backgrounds), rows)
+        cosines = self._margins(query_vectors, [0.0] * len(backgrounds), rows)  # the plain mean cosine
         scored = []
         for doc, (score, row) in best.items():
             confidence = _confidence(margins.get(row), cosines.get(row), doc in lexical_top)
@@ -127,13 +128,13 @@ class KnowledgeIndex:
         terms = _query_terms(queries)
         return [self._hit(row, score, confidence, terms) for score, confidence, row in scored[:k]]
 
-    def _margins(self, query_vectors: Vectors | None, backgrounds: list[float], rows: list[int]
+    def _margins(self, query_vectors: Vectors | None, backgrounds: Sequence[float | None], rows: list[int]
                  ) -> dict[int, float]:
         """Each row's cosine above each dense query's background (0: the raw cosine), averaged over the
         queries: the mean, not the
         best, because a short entity query ("technical error Skyline Wallet E1042") is close to every article
         naming the product, and the customer's own words tell those apart."""
-        if query_vectors is None or not rows or not backgrounds:
+        if query_vectors is None or not rows or not backgrounds or None in backgrounds:
             return {}
         vectors = np.asarray(query_vectors, dtype=np.float32)[:len(backgrounds)]
         sims = self.embeddings[rows] @ vectors.T - np.asarray(backgrounds, dtype=np.float32)
@@ -185,15 +186,22 @@ def _accumulate(fused: dict[int, float], rows: Sequence[int], weight: float) -> 
         fused[row] = fused.get(row, 0.0) + weight / (RRF_K + rank + 1)
 
 
-def _background(scores: Sequence[float]) -> float:
+def _background(scores: Sequence[float]) -> float | None:
+    """None when the base is too small to have a background (fewer chunks than the background ranks)."""
     ranked = sorted(scores, reverse=True)
-    tail = ranked[BACKGROUND_RANKS] or ranked[-1:]  # a knowledge base of a handful of chunks: its weakest
-    return float(sum(tail) / len(tail)) if tail else 0.0
+    if len(ranked) < BACKGROUND_RANKS.stop:
+        return None
+    tail = ranked[BACKGROUND_RANKS]
+    return float(sum(tail) / len(tail))
 
 
 def _confidence(margin: float | None, cosine: float | None, lexical_agrees: bool) -> float:
-    if margin is None or cosine is None:
+    """From the cosine, capped by the margin over the background when the base is large enough to have one;
+    BM25 alone (no vectors) gives 0.5 to its top three documents."""
+    if cosine is None:
         return 0.5 if lexical_agrees else 0.0
-    value = min((margin - MARGIN_FLOOR) / MARGIN_SPAN, (cosine - COSINE_FLOOR) / COSINE_SPAN)
+    value = (cosine - COSINE_FLOOR) / COSINE_SPAN
+    if margin is not None:
+        value = min(value, (margin - MARGIN_FLOOR) / MARGIN_SPAN)
     value += 0.1 if lexical_agrees else 0.0
     return float(min(1.0, max(0.0, value)))
