@@ -135,3 +135,20 @@ def test_chunks_follow_sections_fit_the_size_and_overlap(tmp_path: Path) -> None
     assert [c.text for c in chunks if c.heading == "Short"] == ["One line."]
     assert [c.ordinal for c in chunks] == list(range(len(chunks)))
     assert chunks[0].search_text("Doc").startswith("Doc: Long\n")
+
+
+@pytest.mark.parametrize("text", [
+    "Resetting passwords quickly, isn't it? E1042 on v5.2.1",
+    "The app's sync failed: it doesn't work!",
+    "a I x 12 ab café's",
+    "",
+])
+def test_query_terms_are_split_as_the_index_splits_them(text: str) -> None:
+    import bm25s
+    import Stemmer
+
+    from callpilot.assist.retrieval.lexical import stem_terms
+
+    expected = bm25s.tokenize([text], stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False,
+                              return_ids=False)
+    assert stem_terms(text) == (list(expected[0]) if expected else [])

@@ -136,13 +136,14 @@ class KnowledgeService:
 
     def search(self, kb: str, queries: Sequence[str], *, k: int = 5, mode: SearchMode = "hybrid",
                query_vectors: Vectors | None = None, dense_queries: int | None = None,
-               lexical_weight: float = LEXICAL_WEIGHT) -> list[SearchHit]:
+               lexical_weight: float = LEXICAL_WEIGHT, highlight_query: str | None = None) -> list[SearchHit]:
         """Search with several queries at once; the first ``dense_queries`` (default all) are embedded."""
         index = self.index(kb)
         queries = [q for q in queries if q.strip()]
         if mode != "bm25" and query_vectors is None and queries:
             query_vectors = self.embed_queries(queries[:dense_queries or len(queries)])
-        return index.search(queries, query_vectors, k=k, mode=mode, lexical_weight=lexical_weight)
+        return index.search(queries, query_vectors, k=k, mode=mode, lexical_weight=lexical_weight,
+                            highlight_query=highlight_query)
 
     def describe(self) -> dict[str, Any]:
         return {"vector_store": self.vector_store_name}

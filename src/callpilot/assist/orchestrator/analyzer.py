@@ -23,9 +23,9 @@ from typing import Any, ClassVar
 from callpilot.analyzers.base import Analyzer
 from callpilot.analyzers.context.entities import EntityExtractor
 from callpilot.assist.knowledge import DEFAULT_KB, KnowledgeService, open_knowledge
-from callpilot.assist.orchestrator.queries import Context, formulate, read_context
+from callpilot.assist.orchestrator.queries import Context, Queries, formulate, read_context
 from callpilot.assist.orchestrator.questions import ISSUE_SLOT, load_questions
-from callpilot.assist.retrieval.hybrid import FEEDBACK_WEIGHTS, SearchHit
+from callpilot.assist.retrieval.hybrid import FEEDBACK_WEIGHTS, SearchHit, SearchMode
 from callpilot.assist.retrieval.vectors import VECTOR_STORES
 from callpilot.core.errors import ConfigError, NotFound
 from callpilot.core.logging import get_logger
@@ -54,7 +54,6 @@ class AssistAnalyzer(Analyzer):
     MIN_CONTEXT_CONFIDENCE: ClassVar[float] = 0.5
     MAX_QUESTIONS: ClassVar[int] = 2
     RECENT_SEGMENTS: ClassVar[int] = 3
-    DENSE_QUERIES: ClassVar[int] = 2  # the entity and the semantic query; the context's query goes to BM25 only
 
     def __init__(self, *, kb: str = DEFAULT_KB, database_url: str | None = None, vector_store: str = "numpy",
                  model_path: str | Path | None = None, min_interval_seconds: float | None = None,
@@ -114,15 +113,16 @@ class AssistAnalyzer(Analyzer):
                               entities=len(context.entities)))
         started = time.perf_counter()
         queries = formulate(context, recent)
-        out.append(run.action("query_formulation", "formulate", started, None, queries=len(queries)))
+        out.append(run.action("query_formulation", "formulate", started, None, queries=len(queries.all),
+                              entity_query=queries.entity is not None))
         cards: list[SuggestionCard] = []
-        if queries:
+        if queries.all:
             started = time.perf_counter()
             hits, missing = await asyncio.to_thread(self._search, queries, len(state.get("suggestions", [])))
             out.append(run.action("retrieval", "search", started, hits[0].confidence if hits else None,
                                   results=len(hits), kb=self.kb, **({"kb_missing": True} if missing else {})))
             started = time.perf_counter()
-            cards = self._cards(hits, state, queries)
+            cards = self._cards(hits, state, queries.all)
             if cards:
                 out.append(run.action("answer_cards", "suggest", started, max(c.confidence for c in cards),
                                       cards=len(cards)))
@@ -152,10 +152,12 @@ class AssistAnalyzer(Analyzer):
         return [ClarifyingQuestionAnswered(question_id=q["question_id"], slot=q["slot"], segment_id=event.segment_id)
                 for q in state.get("questions", []) if q.get("status") == "open" and q["slot"] in known]
 
-    def _search(self, queries: list[str], shown: int) -> tuple[list[SearchHit], bool]:
+    def _search(self, queries: Queries, shown: int) -> tuple[list[SearchHit], bool]:
+        mode: SearchMode = "hybrid" if queries.dense else "bm25"
         try:
-            return self.knowledge.search(self.kb, queries, k=self.max_suggestions + shown + 2,
-                                         dense_queries=self.DENSE_QUERIES), False
+            return self.knowledge.search(self.kb, queries.all, k=self.max_suggestions + shown + 2, mode=mode,
+                                         dense_queries=queries.dense or None,
+                                         highlight_query=queries.highlight), False
         except NotFound:
             return [], True
 

@@ -11,7 +11,7 @@ from callpilot.analyzers.context.analyzer import content_words, model_text
 from callpilot.analyzers.context.entities import EntityExtractor
 from callpilot.domain.call import Segment
 
-__all__ = ["Context", "formulate", "read_context"]
+__all__ = ["Context", "Queries", "formulate", "read_context"]
 
 _QUERY_ENTITIES = ("error_code", "product", "version", "account_type")
 _SEMANTIC_WORDS = 28  # about 40 wordpieces: the query's embedding cost grows with its length
@@ -47,24 +47,46 @@ def read_context(analyzers: dict[str, Any], recent: Sequence[Segment], extractor
                    source="fallback")
 
 
-def formulate(context: Context, recent: Sequence[Segment]) -> list[str]:
-    """Distinct queries, the most specific first."""
-    queries: list[str] = []
+@dataclass(frozen=True)
+class Queries:
+    """What one run searches with. ``semantic`` (the customer's recent words) is embedded and ranked by both
+    rankers; ``entity`` (issue + error code + product + version) and the context analyzer's query go to BM25
+    only: exact identifiers are what lexical search is for, and a bag of names embeds close to every article
+    that names the product."""
+
+    semantic: str | None
+    entity: str | None
+    context: str | None
+
+    @property
+    def all(self) -> list[str]:
+        """Distinct queries, the embedded one first."""
+        seen: set[str] = set()
+        out = []
+        for query in (self.semantic, self.entity, self.context):
+            if query and query.lower() not in seen and content_words(query):
+                seen.add(query.lower())
+                out.append(query)
+        return out
+
+    @property
+    def dense(self) -> int:
+        return 1 if self.semantic and content_words(self.semantic) else 0
+
+    @property
+    def highlight(self) -> str | None:
+        """The query whose words pick the answering sentence: the entity query's error code or product name
+        is the better guide to the sentence an agent needs."""
+        return self.entity or self.semantic
+
+
+def formulate(context: Context, recent: Sequence[Segment]) -> Queries:
     values = [("version " + e["value"]) if e["type"] == "version" else e["value"]
               for e in context.entities if e["type"] in _QUERY_ENTITIES]
+    entity = None
     if values:
         head = context.issue.replace("_", " ") if context.issue else ""
-        queries.append(" ".join([head, *dict.fromkeys(values)]).strip())
+        entity = " ".join([head, *dict.fromkeys(values)]).strip()
     words = model_text(" ".join(s.text for s in recent)).split()
-    if words:
-        queries.append(" ".join(words[-_SEMANTIC_WORDS:]))
-    if context.search_query:
-        queries.append(context.search_query)
-    seen: set[str] = set()
-    distinct = []
-    for query in queries:
-        key = query.lower()
-        if key not in seen and content_words(query):
-            seen.add(key)
-            distinct.append(query)
-    return distinct
+    semantic = " ".join(words[-_SEMANTIC_WORDS:]) or None
+    return Queries(semantic=semantic, entity=entity, context=context.search_query)

@@ -90,10 +90,11 @@ class KnowledgeIndex:
         return len(self.chunks)
 
     def search(self, queries: Sequence[str], query_vectors: Vectors | None, *, k: int = 5,
-               mode: SearchMode = "hybrid", use_feedback: bool = True,
-               lexical_weight: float = LEXICAL_WEIGHT) -> list[SearchHit]:
+               mode: SearchMode = "hybrid", use_feedback: bool = True, lexical_weight: float = LEXICAL_WEIGHT,
+               highlight_query: str | None = None) -> list[SearchHit]:
         """BM25 ranks every query; the dense ranking runs for the first ``len(query_vectors)`` of them (an
-        embedding costs milliseconds, so callers embed only their best queries)."""
+        embedding costs milliseconds, so callers embed only their best queries). The answering sentence is
+        chosen by ``highlight_query``'s words (default: the first query's), the other queries' break ties."""
         queries = [q for q in queries if q.strip()]
         if not queries or not self.chunks or k < 1:
             return []
@@ -125,7 +126,7 @@ class KnowledgeIndex:
             factor = self._feedback_factor(doc, query_vectors) if use_feedback else 1.0
             scored.append((score * factor, min(1.0, confidence * factor), row))
         scored.sort(key=lambda t: (-t[0], -t[1], t[2]))  # ties: the more confident (higher cosine) first
-        terms = _query_terms(queries)
+        terms = _query_terms(queries, highlight_query or queries[0])
         return [self._hit(row, score, confidence, terms) for score, confidence, row in scored[:k]]
 
     def _margins(self, query_vectors: Vectors | None, backgrounds: Sequence[float | None], rows: list[int]
@@ -163,12 +164,10 @@ class KnowledgeIndex:
                          snippet=snippet.text, highlight=snippet.highlight, kind=chunk.kind)
 
 
-def _query_terms(queries: Sequence[str]) -> dict[str, float]:
-    """Snippet term weights: the first (most specific) query's terms decide, the others' break ties."""
-    weights: dict[str, float] = {}
-    for n, query in enumerate(queries):
-        for term in stem_terms(query):
-            weights[term] = max(weights.get(term, 0.0), 1.0 if n == 0 else 0.3)
+def _query_terms(queries: Sequence[str], main: str) -> dict[str, float]:
+    """Snippet term weights: the main query's terms decide, the others' break ties."""
+    weights = {term: 0.3 for query in queries for term in stem_terms(query)}
+    weights.update({term: 1.0 for term in stem_terms(main)})
     return weights
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -18,12 +19,23 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
-def stem_terms(text: str) -> list[str]:
-    """The stemmed, stop-word-free terms of a text, as the index sees them (for snippet scoring)."""
-    import bm25s
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default pattern, so queries split as the index did
 
-    tokens = bm25s.tokenize([text], stopwords="en", stemmer=_stemmer(), show_progress=False, return_ids=False)
-    return list(tokens[0]) if tokens else []
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def stem_terms(text: str) -> list[str]:
+    """The stemmed, stop-word-free terms of a text, exactly as ``bm25s.tokenize(stopwords="en")`` makes them
+    for the index. Written out because that function builds a vocabulary and progress bars on every call,
+    which cost more than the search on short queries (profiled: 0.2 ms a call, 60% of a search)."""
+    stop = _stop_words()
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
+    return list(_stemmer().stemWords(words)) if words else []
 
 
 class Bm25Index:
@@ -39,14 +51,11 @@ class Bm25Index:
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """(row, score) of the best ``k`` rows with any query term, best first."""
-        import bm25s
-
         if self._retriever is None or k < 1:
             return []
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=_stemmer(), show_progress=False,
-                                return_ids=False)
-        terms = [t for t in tokens[0] if t in self._retriever.vocab_dict] if tokens else []
+        terms = [t for t in stem_terms(query) if t in self._retriever.vocab_dict]
         if not terms:
             return []
-        rows, scores = self._retriever.retrieve([terms], k=min(k, self.size), show_progress=False, n_threads=1)
+        # n_threads=0 searches in this thread; 1 starts a thread pool per call (1.5 ms, profiled)
+        rows, scores = self._retriever.retrieve([terms], k=min(k, self.size), show_progress=False, n_threads=0)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0 and np.isfinite(s)]
