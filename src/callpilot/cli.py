@@ -125,7 +125,8 @@ def demo(
 @app.command()
 def bench(
     sections: Annotated[list[str] | None, typer.Argument(
-        help="sections to run: pipeline, inline, rules, signals, sentiment, pii, intent (default: all)")] = None,
+        help="sections to run: pipeline, inline, rules, signals, sentiment, pii, intent, retrieval, assist "
+             "(default: all)")] = None,
     smoke: Annotated[bool, typer.Option("--smoke", help="a few seconds each, to check the harness; writes "
                                                          "nothing unless --out is given")] = False,
     calls: Annotated[int, typer.Option(help="pipeline: concurrent calls")] = 50,

@@ -14,7 +14,7 @@ from typing import Any
 __all__ = ["SECTIONS", "update_report"]
 
 # The sections, in the order the report shows them.
-SECTIONS = ("pipeline", "inline", "rules", "signals", "sentiment", "pii", "intent")
+SECTIONS = ("pipeline", "inline", "rules", "signals", "sentiment", "pii", "intent", "retrieval", "assist")
 
 _HEADER = [
     "# Benchmarks",

@@ -87,9 +87,23 @@ def _intent(smoke: bool) -> Measured | None:
     return [*markdown, ""], result
 
 
+def _retrieval(smoke: bool) -> Measured | None:
+    from callpilot.bench.retrieval import run_retrieval_bench
+
+    measured = run_retrieval_bench(None, smoke=smoke)  # says why and returns None without ../shared/data
+    return None if measured is None else (measured[1], measured[0])
+
+
+def _assist(smoke: bool) -> Measured | None:
+    from callpilot.bench.assist import run_assist_bench
+
+    measured = run_assist_bench(None, smoke=smoke)
+    return None if measured is None else (measured[1], measured[0])
+
+
 _RUNNERS: dict[str, Callable[[bool], Measured | None]] = {
     "inline": _inline, "rules": _rules, "signals": _signals, "sentiment": _sentiment, "pii": _pii,
-    "intent": _intent,
+    "intent": _intent, "retrieval": _retrieval, "assist": _assist,
 }
 
 
