@@ -243,7 +243,8 @@ def _knowledge(db: str | None, config: Path | None) -> Any:
     options = settings.analyzers.get("assist", {})
     try:
         return KnowledgeService(settings.database_url, vector_store=options.get("vector_store", "numpy"),
-                                model_path=options.get("model_path"))
+                                model_path=options.get("model_path"), encoder_kind=options.get("encoder", "onnx-int8"),
+                                cache_dir=settings.cache_dir / "onnx")
     except CallpilotError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

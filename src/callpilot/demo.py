@@ -38,9 +38,30 @@ def find_sample(name: str) -> Path:
     raise InvalidInput(f"sample call {name!r} not found (looked in examples/calls/)")
 
 
+def _ingest(settings: Settings, kb: Path) -> str:
+    from callpilot.assist.knowledge import open_knowledge
+
+    options = settings.analyzers.get("assist", {})
+    service = open_knowledge(settings.database_url, vector_store=options.get("vector_store", "numpy"),
+                             model_path=options.get("model_path"), encoder_kind=options.get("encoder", "onnx-int8"),
+                             cache_dir=settings.cache_dir / "onnx")
+    report = service.ingest([kb])
+    return (f"{sum(f.documents for f in report.files if f.status in ('added', 'updated'))} documents ingested "
+            f"from {kb}, {report.count('unchanged')} files unchanged")
+
+
+def find_demo_kb() -> Path | None:
+    """examples/kb of the working directory or the source tree: the demo's knowledge base."""
+    for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        if (root / "examples" / "kb").is_dir():
+            return root / "examples" / "kb"
+    return None
+
+
 async def run_demo(settings: Settings, *, call: str, speed: float, keep_serving: bool) -> None:
     transcript = load_transcript(find_sample(call))
     configure_logging("warning", settings.log_format)
+    kb = find_demo_kb()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
                                            log_config=None, access_log=False, lifespan="on"))
     serving = asyncio.create_task(server.serve())
@@ -50,6 +71,9 @@ async def run_demo(settings: Settings, *, call: str, speed: float, keep_serving:
             raise InvalidInput(f"the server could not start on port {settings.port}; try --port")
         await asyncio.sleep(0.05)
     base = f"http://{settings.host}:{settings.port}"
+    if kb is not None:  # the sample articles, so that the agent-assist cards have something to show
+        report = await asyncio.to_thread(_ingest, settings, kb)
+        typer.echo(f"knowledge base 'default': {report}")
     assert settings.api_key is not None
     key = settings.api_key.get_secret_value()
     call_id = f"{transcript.call_id or 'demo'}-{uuid.uuid4().hex[:6]}"

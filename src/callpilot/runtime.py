@@ -37,7 +37,8 @@ class Runtime:
         """The knowledge bases of this deployment (opened on first use; the orchestrator shares it)."""
         options = self.settings.analyzers.get("assist", {})
         return open_knowledge(self.settings.database_url, vector_store=options.get("vector_store", "numpy"),
-                              model_path=options.get("model_path"))
+                              model_path=options.get("model_path"), encoder_kind=options.get("encoder", "onnx-int8"),
+                              cache_dir=self.settings.cache_dir / "onnx")
 
     async def close(self) -> None:
         await self.calls.stop()
@@ -81,4 +82,5 @@ def analyzer_options(settings: Settings) -> dict[str, dict[str, Any]]:
         options.setdefault("pii", {})["vault_key"] = settings.vault_key.get_secret_value()
     # The orchestrator searches the knowledge bases stored in the deployment's own database.
     options.setdefault("assist", {}).setdefault("database_url", settings.database_url)
+    options["assist"].setdefault("cache_dir", settings.cache_dir / "onnx")
     return options

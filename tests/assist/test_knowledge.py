@@ -11,6 +11,7 @@ import pytest
 
 from callpilot.assist.kb.loaders import document_from_markdown
 from callpilot.assist.knowledge import KnowledgeService
+from callpilot.assist.orchestrator import AssistAnalyzer
 from callpilot.core.errors import InvalidInput, KnowledgeBaseError, NotFound
 from tests.assist.fixtures import FAQ_CSV, write_kb
 
@@ -53,7 +54,7 @@ class KnowledgeContract(ABC):
         assert best.doc_id == "KB-1042" and best.source == "https://help.example.com/e1042"
         assert "Clear the app cache" in best.snippet[best.highlight[0]:best.highlight[1]]
         assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
-        assert 0.45 <= best.confidence <= 1.0 and best.confidence > hits[-1].confidence
+        assert AssistAnalyzer.MIN_SCORE <= best.confidence <= 1.0 and best.confidence > hits[-1].confidence
 
     def test_reingest_skips_unchanged_updates_changed_removes_deleted(self, kb: KnowledgeService,
                                                                       files: Path) -> None:

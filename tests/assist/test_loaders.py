@@ -27,7 +27,8 @@ def test_markdown_front_matter_headings_and_lists(tmp_path: Path) -> None:
         "KB-1042", "Error E1042: unable to sync", "Skyline Wallet", "https://help.example.com/e1042")
     assert [s.heading for s in doc.sections] == ["What it means", "The fix"]
     steps = doc.sections[1].paragraphs[-1]
-    assert steps.splitlines() == ["- Open Settings", "- Tap Apps, then Skyline Wallet", "- Tap Storage, then Clear cache"]
+    assert steps.splitlines() == ["- Open Settings", "- Tap Apps, then Skyline Wallet",
+                                  "- Tap Storage, then Clear cache"]
 
 
 def test_markdown_without_front_matter_takes_the_path_as_id(tmp_path: Path) -> None:
@@ -68,7 +69,8 @@ def test_faq_csv_rows_are_documents_named_by_their_id(tmp_path: Path) -> None:
                                                                                   "answer": "A two."}])),
     ("faq2.json", json.dumps({"faqs": [{"Question": "Q one?", "Answer": "A one.", "ID": "7"},
                                        {"question": "Q two?", "answer": "A two."}]})),
-    ("faq.jsonl", '{"question": "Q one?", "answer": "A one.", "id": "7"}\n\n{"question": "Q two?", "answer": "A two."}\n'),
+    ("faq.jsonl", '{"question": "Q one?", "answer": "A one.", "id": "7"}\n\n'
+                  '{"question": "Q two?", "answer": "A two."}\n'),
 ])
 def test_faq_json_forms(tmp_path: Path, name: str, data: str) -> None:
     docs = load(tmp_path, name, data)

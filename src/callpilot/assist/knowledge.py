@@ -21,10 +21,10 @@ from callpilot.assist.kb.ingest import MAX_FILE_BYTES, IngestReport, ingest_path
 from callpilot.assist.kb.store import KnowledgeStore
 from callpilot.assist.retrieval.hybrid import LEXICAL_WEIGHT, KnowledgeIndex, SearchHit, SearchMode
 from callpilot.assist.retrieval.vectors import open_vector_store, reconcile
-from callpilot.core.errors import InvalidInput, NotFound
+from callpilot.core.errors import ConfigError, InvalidInput, NotFound
 from callpilot.core.logging import get_logger
 from callpilot.embeddings.base import TextEncoder, Vectors
-from callpilot.embeddings.minilm import load_minilm
+from callpilot.embeddings.factory import ENCODERS, load_encoder
 
 __all__ = ["DEFAULT_KB", "KnowledgeService", "open_knowledge"]
 
@@ -36,15 +36,20 @@ QUERY_TOKENS = 64
 
 class KnowledgeService:
     def __init__(self, database_url: str, *, vector_store: str = "numpy", model_path: str | Path | None = None,
-                 check_seconds: float = 1.0, encoder: TextEncoder | None = None,
-                 query_encoder: TextEncoder | None = None, migrate: bool = True,
+                 encoder_kind: str = "onnx-int8", cache_dir: str | Path | None = None, check_seconds: float = 1.0,
+                 encoder: TextEncoder | None = None, query_encoder: TextEncoder | None = None, migrate: bool = True,
                  search_path: str | None = None) -> None:
+        """``encoder_kind`` (onnx-int8, onnx, numpy) runs the model; ``encoder``/``query_encoder`` replace it
+        (tests). Chunks are embedded on every core (ingest is batch work), queries on one."""
+        if encoder_kind not in ENCODERS:
+            raise ConfigError(f"unknown encoder {encoder_kind!r} (choose from {', '.join(ENCODERS)})")
         self.store = KnowledgeStore(database_url, search_path=search_path)
         if migrate:
             self.store.migrate()
         self.database_url = database_url
         self.vector_store_name = vector_store
         self.model_path = model_path
+        self.encoder_kind, self.cache_dir = encoder_kind, cache_dir
         self.check_seconds = check_seconds
         self._chunk_encoder = encoder
         self._query_encoder = query_encoder or encoder
@@ -56,13 +61,15 @@ class KnowledgeService:
     @property
     def chunk_encoder(self) -> TextEncoder:
         if self._chunk_encoder is None:
-            self._chunk_encoder = load_minilm(self.model_path, max_tokens=CHUNK_TOKENS)
+            self._chunk_encoder = load_encoder(self.encoder_kind, model_path=self.model_path, max_tokens=CHUNK_TOKENS,
+                                               threads=0, cache_dir=self.cache_dir)
         return self._chunk_encoder
 
     @property
     def query_encoder(self) -> TextEncoder:
         if self._query_encoder is None:
-            self._query_encoder = load_minilm(self.model_path, max_tokens=QUERY_TOKENS)
+            self._query_encoder = load_encoder(self.encoder_kind, model_path=self.model_path, max_tokens=QUERY_TOKENS,
+                                               threads=1, cache_dir=self.cache_dir)
         return self._query_encoder
 
     def embed_queries(self, queries: Sequence[str]) -> Vectors:
@@ -159,16 +166,17 @@ def _check_kb(kb: str) -> None:
                            field="kb")
 
 
-_OPEN: dict[tuple[str, str, str | None], KnowledgeService] = {}
+_OPEN: dict[tuple[str, ...], KnowledgeService] = {}
 _OPEN_LOCK = Lock()
 
 
-def open_knowledge(database_url: str, *, vector_store: str = "numpy", model_path: str | Path | None = None
-                   ) -> KnowledgeService:
+def open_knowledge(database_url: str, *, vector_store: str = "numpy", model_path: str | Path | None = None,
+                   encoder_kind: str = "onnx-int8", cache_dir: str | Path | None = None) -> KnowledgeService:
     """The process-wide service for that database: the API and the orchestrator share one index and encoder."""
-    key = (database_url, vector_store, None if model_path is None else str(model_path))
+    key = (database_url, vector_store, str(model_path), encoder_kind, str(cache_dir))
     with _OPEN_LOCK:
         service = _OPEN.get(key)
         if service is None:
-            service = _OPEN[key] = KnowledgeService(database_url, vector_store=vector_store, model_path=model_path)
+            service = _OPEN[key] = KnowledgeService(database_url, vector_store=vector_store, model_path=model_path,
+                                                    encoder_kind=encoder_kind, cache_dir=cache_dir)
         return service

@@ -24,6 +24,11 @@ __all__ = ["DEFAULT_DATABASE_URL", "PipelineSettings", "Settings", "StreamSettin
 DEFAULT_DATABASE_URL = "sqlite:///./callpilot.db"
 
 
+def _default_cache_dir() -> Path:
+    """Derived data callpilot builds and can rebuild (the ONNX encoder): $XDG_CACHE_HOME/callpilot."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "callpilot"
+
+
 class PipelineSettings(BaseModel):
     """Which analyzers run, in what order, and how the background path is bounded."""
 
@@ -63,6 +68,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_048_576, ge=1024)
     max_segment_chars: int = Field(100_000, ge=1)
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "FULL"
+    cache_dir: Path = Field(default_factory=_default_cache_dir,
+                            description="where derived files are built (the ONNX sentence encoder)")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)

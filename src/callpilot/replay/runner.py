@@ -46,9 +46,15 @@ _DESCRIBE: dict[str, Callable[[dict[str, Any]], str]] = {
     "ContextAnalyzed": lambda d: (
         f"issue {d['detected_issue']} ({d['confidence']:.2f}), entities "
         f"{[e['value'] for e in d['detected_entities']]}, sufficient={d['has_sufficient_context']}"),
+    "SuggestionsProvided": lambda d: " | ".join(
+        f"{c['title']} ({c['confidence']:.2f}): \"{c['snippet'][c['highlight'][0]:c['highlight'][1]]}\""
+        for c in d["suggestions"]),
+    "ClarifyingQuestionsAsked": lambda d: " | ".join(q["text"] for q in d["questions"]),
+    "ClarifyingQuestionAnswered": lambda d: f"{d['slot']} answered",
+    "AgentActionRecorded": lambda d: f"{d['agent']}.{d['action']} {d['processing_ms']:.1f} ms",
 }
 # Running state that only analyzers read: not shown in the live view.
-QUIET_TYPES = frozenset({"SignalsTracked", "RuleWindowsAdvanced"})
+QUIET_TYPES = frozenset({"SignalsTracked", "RuleWindowsAdvanced", "AgentActionRecorded"})
 
 
 def describe_event(event: dict[str, Any]) -> str:

@@ -38,6 +38,7 @@ from callpilot.domain.events.assist import (
     SuggestionCard,
     SuggestionsProvided,
 )
+from callpilot.embeddings.factory import ENCODERS
 
 __all__ = ["AssistAnalyzer"]
 
@@ -50,14 +51,17 @@ class AssistAnalyzer(Analyzer):
 
     MIN_INTERVAL_SECONDS: ClassVar[float] = 2.0
     MAX_SUGGESTIONS: ClassVar[int] = 3
-    MIN_SCORE: ClassVar[float] = 0.45
+    MIN_SCORE: ClassVar[float] = 0.3
+    MAX_SCORE_GAP: ClassVar[float] = 0.25  # a second card must be this close to the best one
     MIN_CONTEXT_CONFIDENCE: ClassVar[float] = 0.5
     MAX_QUESTIONS: ClassVar[int] = 2
     RECENT_SEGMENTS: ClassVar[int] = 3
 
     def __init__(self, *, kb: str = DEFAULT_KB, database_url: str | None = None, vector_store: str = "numpy",
-                 model_path: str | Path | None = None, min_interval_seconds: float | None = None,
+                 model_path: str | Path | None = None, encoder: str = "onnx-int8", cache_dir: str | Path | None = None,
+                 min_interval_seconds: float | None = None,
                  max_suggestions: int | None = None, min_score: float | None = None,
+                 max_score_gap: float | None = None,
                  min_context_confidence: float | None = None, max_questions: int | None = None,
                  trigger_speakers: Sequence[str] = ("customer",), recent_segments: int | None = None,
                  questions: str | Path | None = None, products: Sequence[str] = (),
@@ -66,6 +70,7 @@ class AssistAnalyzer(Analyzer):
         self.min_interval = _number("min_interval_seconds", min_interval_seconds, self.MIN_INTERVAL_SECONDS, 0, 3600)
         self.max_suggestions = int(_number("max_suggestions", max_suggestions, self.MAX_SUGGESTIONS, 1, 20))
         self.min_score = _number("min_score", min_score, self.MIN_SCORE, 0, 1)
+        self.max_score_gap = _number("max_score_gap", max_score_gap, self.MAX_SCORE_GAP, 0, 1)
         self.min_context_confidence = _number("min_context_confidence", min_context_confidence,
                                               self.MIN_CONTEXT_CONFIDENCE, 0, 1)
         self.max_questions = int(_number("max_questions", max_questions, self.MAX_QUESTIONS, 0, 10))
@@ -81,16 +86,19 @@ class AssistAnalyzer(Analyzer):
         if vector_store not in VECTOR_STORES:
             raise ConfigError(f"assist option vector_store must be one of {', '.join(VECTOR_STORES)}, "
                               f"got {vector_store!r}")
+        if encoder not in ENCODERS:
+            raise ConfigError(f"assist option encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
         self._knowledge = knowledge
-        self._open = (database_url, vector_store, model_path)
+        self._open = (database_url, vector_store, model_path, encoder, cache_dir)
 
     @property
     def knowledge(self) -> KnowledgeService:
         """Opened on first use (the runtime touches it at start-up, so a bad store fails there, loudly)."""
         if self._knowledge is None:
-            url, store, model = self._open
+            url, store, model, encoder, cache_dir = self._open
             assert url is not None
-            self._knowledge = open_knowledge(url, vector_store=store, model_path=model)
+            self._knowledge = open_knowledge(url, vector_store=store, model_path=model, encoder_kind=encoder,
+                                             cache_dir=cache_dir)
         return self._knowledge
 
     async def analyze(self, call: CallState, event: Event) -> list[Event]:
@@ -163,9 +171,10 @@ class AssistAnalyzer(Analyzer):
 
     def _cards(self, hits: list[SearchHit], state: dict[str, Any], queries: list[str]) -> list[SuggestionCard]:
         shown = {c["doc_id"] for c in state.get("suggestions", [])}
+        best = max((h.confidence for h in hits), default=0.0)
         cards = []
         for hit in hits:
-            if hit.doc_id in shown or hit.confidence < self.min_score:
+            if hit.doc_id in shown or hit.confidence < max(self.min_score, best - self.max_score_gap):
                 continue
             cards.append(SuggestionCard(
                 suggestion_id="sg_" + uuid.uuid4().hex[:12], type="faq" if hit.kind == "faq" else "article",

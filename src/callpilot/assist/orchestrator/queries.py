@@ -59,11 +59,20 @@ class Queries:
     context: str | None
 
     @property
+    def embedded(self) -> str | None:
+        """The query that is embedded: the customer's words, or the entity query when they said nothing
+        searchable (a segment that was all placeholders)."""
+        for query in (self.semantic, self.entity):
+            if query and content_words(query):
+                return query
+        return None
+
+    @property
     def all(self) -> list[str]:
         """Distinct queries, the embedded one first."""
         seen: set[str] = set()
         out = []
-        for query in (self.semantic, self.entity, self.context):
+        for query in (self.embedded, self.semantic, self.entity, self.context):
             if query and query.lower() not in seen and content_words(query):
                 seen.add(query.lower())
                 out.append(query)
@@ -71,7 +80,7 @@ class Queries:
 
     @property
     def dense(self) -> int:
-        return 1 if self.semantic and content_words(self.semantic) else 0
+        return 1 if self.embedded else 0
 
     @property
     def highlight(self) -> str | None:
