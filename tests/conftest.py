@@ -3,6 +3,7 @@ that server cannot be reached: CI sets the URL, so an unreachable server there i
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -15,9 +16,15 @@ POSTGRES_URL = os.environ.get("CALLPILOT_TEST_POSTGRES_URL")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    if POSTGRES_URL:
-        return ["PostgreSQL tests: on (CALLPILOT_TEST_POSTGRES_URL is set)"]
-    return ["PostgreSQL tests: SKIPPED - set CALLPILOT_TEST_POSTGRES_URL to run them"]
+    lines = ["PostgreSQL tests: on (CALLPILOT_TEST_POSTGRES_URL is set)" if POSTGRES_URL else
+             "PostgreSQL tests: SKIPPED - set CALLPILOT_TEST_POSTGRES_URL to run them"]
+    if os.environ.get("CALLPILOT_TEST_PGVECTOR_URL"):
+        lines.append("pgvector tests: on CALLPILOT_TEST_PGVECTOR_URL")
+    elif importlib.util.find_spec("pgserver") is not None:
+        lines.append("pgvector tests: on a throw-away PostgreSQL with pgvector (pgserver)")
+    else:
+        lines.append("pgvector tests: SKIPPED - set CALLPILOT_TEST_PGVECTOR_URL or install the dev extra (pgserver)")
+    return lines
 
 
 @pytest.fixture
