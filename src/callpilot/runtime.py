@@ -34,9 +34,11 @@ class Runtime:
 
     @property
     def knowledge(self) -> KnowledgeService:
-        """The knowledge bases of this deployment (opened on first use; the orchestrator shares it)."""
+        """The knowledge bases of this deployment, in the event log's database (opened on first use; the
+        orchestrator shares it)."""
         options = self.settings.analyzers.get("assist", {})
-        return open_knowledge(self.settings.database_url, vector_store=options.get("vector_store", "numpy"),
+        url, search_path = self.log.location()
+        return open_knowledge(url, search_path=search_path, vector_store=options.get("vector_store", "numpy"),
                               model_path=options.get("model_path"), encoder_kind=options.get("encoder", "onnx-int8"),
                               cache_dir=self.settings.cache_dir / "onnx")
 
@@ -49,18 +51,18 @@ async def open_runtime(settings: Settings, *, log: EventLog | None = None) -> Ru
     """Validate the pipeline settings, open the log (migrating it) and start the background workers.
     ``log`` replaces the one ``settings.database_url`` names (an unstarted log; tests pass their own)."""
     pipeline = settings.pipeline
-    options = analyzer_options(settings)
+    log = log if log is not None else open_event_log(settings.database_url, settings)
+    options = analyzer_options(settings, location=log.location())
     inline = AnalyzerRunner(build_analyzers(pipeline.inline, options), path="inline",
                             max_failures=pipeline.max_failures)
     background = AnalyzerRunner(build_analyzers(pipeline.background, options, inline=False),
                                 path="background", max_failures=pipeline.max_failures, chain=True)
     if "pii" not in pipeline.inline:
         _log.warning("pii_redaction_off", consequence="segments are stored, streamed and analyzed as received")
-    log = log if log is not None else open_event_log(settings.database_url, settings)
     await log.start()
     for analyzer in background.analyzers:
-        if isinstance(analyzer, AssistAnalyzer):  # open the knowledge store now: a bad one fails at start-up
-            await asyncio.to_thread(getattr, analyzer, "knowledge")
+        if isinstance(analyzer, AssistAnalyzer):  # a bad knowledge store fails here, and the index is warm
+            await asyncio.to_thread(analyzer.warm)
     hub = EventHub(queue_size=settings.streams.queue_size)
     log.add_listener(hub.publish)
     log.add_listener(count_appended)
@@ -75,12 +77,18 @@ async def open_runtime(settings: Settings, *, log: EventLog | None = None) -> Ru
     return Runtime(settings=settings, log=log, hub=hub, calls=calls)
 
 
-def analyzer_options(settings: Settings) -> dict[str, dict[str, Any]]:
-    """Per-analyzer options from settings, with the secrets that live at the top level handed to their owner."""
+def analyzer_options(settings: Settings, *, location: tuple[str, str | None] | None = None
+                     ) -> dict[str, dict[str, Any]]:
+    """Per-analyzer options from settings, with the secrets that live at the top level handed to their owner.
+    ``location`` is the event log's (database URL, search path), where the orchestrator finds the knowledge
+    bases (default: ``settings.database_url``)."""
     options = {name: dict(opts) for name, opts in settings.analyzers.items()}
     if settings.vault_key is not None:
         options.setdefault("pii", {})["vault_key"] = settings.vault_key.get_secret_value()
     # The orchestrator searches the knowledge bases stored in the deployment's own database.
-    options.setdefault("assist", {}).setdefault("database_url", settings.database_url)
+    url, search_path = location or (settings.database_url, None)
+    options.setdefault("assist", {}).setdefault("database_url", url)
+    if search_path is not None:
+        options["assist"].setdefault("search_path", search_path)
     options["assist"].setdefault("cache_dir", settings.cache_dir / "onnx")
     return options

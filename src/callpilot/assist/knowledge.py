@@ -171,12 +171,14 @@ _OPEN_LOCK = Lock()
 
 
 def open_knowledge(database_url: str, *, vector_store: str = "numpy", model_path: str | Path | None = None,
-                   encoder_kind: str = "onnx-int8", cache_dir: str | Path | None = None) -> KnowledgeService:
+                   encoder_kind: str = "onnx-int8", cache_dir: str | Path | None = None,
+                   search_path: str | None = None) -> KnowledgeService:
     """The process-wide service for that database: the API and the orchestrator share one index and encoder."""
-    key = (database_url, vector_store, str(model_path), encoder_kind, str(cache_dir))
+    key = (database_url, str(search_path), vector_store, str(model_path), encoder_kind, str(cache_dir))
     with _OPEN_LOCK:
         service = _OPEN.get(key)
         if service is None:
             service = _OPEN[key] = KnowledgeService(database_url, vector_store=vector_store, model_path=model_path,
-                                                    encoder_kind=encoder_kind, cache_dir=cache_dir)
+                                                    encoder_kind=encoder_kind, cache_dir=cache_dir,
+                                                    search_path=search_path)
         return service

@@ -45,6 +45,10 @@ class EventLog(ABC):
             listener(events)
 
     @abstractmethod
+    def location(self) -> tuple[str, str | None]:
+        """(database URL, PostgreSQL search path) this log stores into: the knowledge base lives beside it."""
+
+    @abstractmethod
     async def start(self) -> None:
         """Connect and bring the schema up to date."""
 

@@ -66,6 +66,9 @@ class PostgresEventLog(SqlEventLog):
         self.search_path = search_path
         self._engine: AsyncEngine | None = None
 
+    def location(self) -> tuple[str, str | None]:
+        return self.dsn, self.search_path
+
     async def _open(self) -> None:
         connect_args = {"server_settings": self._server_settings()}
         # No pool_pre_ping: it costs a round trip per checkout on the hot path. A connection that died with the

@@ -57,6 +57,9 @@ class SqliteEventLog(SqlEventLog):
         self._checkpointer: asyncio.Task[None] | None = None
         self.checkpoint_seconds = checkpoint_seconds
 
+    def location(self) -> tuple[str, str | None]:
+        return f"sqlite:///{self.path}", None
+
     async def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{self.path}"

@@ -59,6 +59,7 @@ class AssistAnalyzer(Analyzer):
 
     def __init__(self, *, kb: str = DEFAULT_KB, database_url: str | None = None, vector_store: str = "numpy",
                  model_path: str | Path | None = None, encoder: str = "onnx-int8", cache_dir: str | Path | None = None,
+                 search_path: str | None = None,
                  min_interval_seconds: float | None = None,
                  max_suggestions: int | None = None, min_score: float | None = None,
                  max_score_gap: float | None = None,
@@ -89,17 +90,26 @@ class AssistAnalyzer(Analyzer):
         if encoder not in ENCODERS:
             raise ConfigError(f"assist option encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
         self._knowledge = knowledge
-        self._open = (database_url, vector_store, model_path, encoder, cache_dir)
+        self._open = (database_url, vector_store, model_path, encoder, cache_dir, search_path)
 
     @property
     def knowledge(self) -> KnowledgeService:
         """Opened on first use (the runtime touches it at start-up, so a bad store fails there, loudly)."""
         if self._knowledge is None:
-            url, store, model, encoder, cache_dir = self._open
+            url, store, model, encoder, cache_dir, search_path = self._open
             assert url is not None
             self._knowledge = open_knowledge(url, vector_store=store, model_path=model, encoder_kind=encoder,
-                                             cache_dir=cache_dir)
+                                             cache_dir=cache_dir, search_path=search_path)
         return self._knowledge
+
+    def warm(self) -> None:
+        """Open the store, load the query encoder and build the knowledge base's index now (at start-up, in a
+        thread) rather than in the first call's first run; a base not ingested yet is built when it appears."""
+        self.knowledge.embed_queries(["warm up"])
+        try:
+            self.knowledge.index(self.kb)
+        except NotFound:
+            log.warning("assist_kb_missing", kb=self.kb, hint=f"callpilot kb ingest PATH --kb {self.kb}")
 
     async def analyze(self, call: CallState, event: Event) -> list[Event]:
         if isinstance(event, SuggestionFeedbackGiven):
