@@ -87,8 +87,14 @@ def analyzer_options(settings: Settings, *, location: tuple[str, str | None] | N
         options.setdefault("pii", {})["vault_key"] = settings.vault_key.get_secret_value()
     # The orchestrator searches the knowledge bases stored in the deployment's own database.
     url, search_path = location or (settings.database_url, None)
-    options.setdefault("assist", {}).setdefault("database_url", url)
-    if search_path is not None:
-        options["assist"].setdefault("search_path", search_path)
-    options["assist"].setdefault("cache_dir", settings.cache_dir / "onnx")
+    for name in ("assist", "assist_llm"):
+        opts = options.setdefault(name, {})
+        opts.setdefault("database_url", url)
+        opts.setdefault("cache_dir", settings.cache_dir / "onnx")
+        if search_path is not None:
+            opts.setdefault("search_path", search_path)
+    llm, fast = options["assist_llm"], options["assist"]
+    for key in ("kb", "vector_store", "model_path", "encoder"):  # both stages search the same knowledge base
+        if key in fast:
+            llm.setdefault(key, fast[key])
     return options

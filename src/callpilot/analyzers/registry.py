@@ -12,12 +12,14 @@ from callpilot.analyzers.sentiment import SentimentAnalyzer
 from callpilot.analyzers.signals import SignalsAnalyzer
 from callpilot.analyzers.talk_stats import TalkStatsAnalyzer
 from callpilot.assist.orchestrator import AssistAnalyzer
+from callpilot.assist.orchestrator.llm_analyzer import AssistLlmAnalyzer
 from callpilot.core.errors import ConfigError
 
 __all__ = ["ANALYZERS", "build_analyzers"]
 
 ANALYZERS: dict[str, type[Analyzer]] = {
     AssistAnalyzer.name: AssistAnalyzer,
+    AssistLlmAnalyzer.name: AssistLlmAnalyzer,
     ContextAnalyzer.name: ContextAnalyzer,
     PiiAnalyzer.name: PiiAnalyzer,
     RulesAnalyzer.name: RulesAnalyzer,

@@ -159,7 +159,7 @@ def retrieval_markdown(result: dict[str, Any]) -> list[str]:
              "onnxruntime with int8 weights, the default (dense_numpy_fp32: the float32 numpy encoder); "
              "hybrid = the default, reciprocal rank fusion (k = 60) with BM25 weighted 0.3 against 1 for dense; "
              "hybrid_equal = plain RRF (weights 1 and 1). *First card right/wrong*: the share of queries whose best "
-             "result reaches the orchestrator's card threshold (confidence 0.45) and is the right / a wrong "
+             "result reaches the orchestrator's card threshold (confidence 0.3) and is the right / a wrong "
              "document (the rest show no card). Latency is one search, warm, including the query embedding.", ""]
     names = {"stackfaq": "StackFAQ (125 FAQs, paraphrased queries)",
              "abcd": "ABCD guidelines (one document per subflow; 20 hand-written queries)"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from callpilot.analyzers.base import Analyzer, SegmentRewriter
 from callpilot.core.errors import AnalyzerError, ErrorCategory
@@ -12,7 +12,9 @@ from callpilot.core.metrics import PIPELINE_LATENCY
 from callpilot.domain.call import CallState
 from callpilot.domain.events import ANALYZER_APPLIERS, AnalyzerFailed, Event, SegmentReceived
 
-__all__ = ["AnalyzerRunner"]
+__all__ = ["AnalyzerRunner", "Emit"]
+
+Emit = Callable[[list[Event]], Awaitable[None]]
 
 log = get_logger(__name__)
 _MAX_MESSAGE = 300
@@ -34,16 +36,24 @@ class AnalyzerRunner:
     def wants(self, event: Event) -> bool:
         return any(isinstance(event, a.triggers) for a in self.analyzers)
 
-    async def run(self, call: CallState, event: Event, *, trigger_seq: int) -> list[Event]:
-        return (await self.process(call, event, trigger_seq=trigger_seq))[1]
+    async def run(self, call: CallState, event: Event, *, trigger_seq: int, emit: Emit | None = None
+                  ) -> list[Event]:
+        """The events concluded from ``event``. With ``emit``, each analyzer's events are handed to it as soon
+        as that analyzer is done (the background path stores and streams them then, so a slow analyzer later
+        in the chain does not hold back a fast one's results), and nothing is returned."""
+        return (await self.process(call, event, trigger_seq=trigger_seq, emit=emit))[1]
 
-    async def process(self, call: CallState, event: Event, *, trigger_seq: int) -> tuple[Event, list[Event]]:
+    async def process(self, call: CallState, event: Event, *, trigger_seq: int, emit: Emit | None = None
+                      ) -> tuple[Event, list[Event]]:
         """The event as it is to be stored (rewritten, e.g. redacted) and the events concluded from it."""
         produced: list[Event] = []
         view = call
         for analyzer in self.analyzers:
             if not isinstance(event, analyzer.triggers):
                 continue
+            if emit is not None and produced:
+                await emit(produced)
+                produced = []
             started = time.perf_counter()
             try:
                 if isinstance(analyzer, SegmentRewriter) and isinstance(event, SegmentReceived):
@@ -62,6 +72,9 @@ class AnalyzerRunner:
                     event = event.model_copy(update={"text": WITHHELD})
             finally:
                 PIPELINE_LATENCY.labels(self.path, analyzer.name).observe(time.perf_counter() - started)
+        if emit is not None and produced:
+            await emit(produced)
+            produced = []
         return event, produced
 
     def _failure(self, call: CallState, analyzer: Analyzer, exc: Exception, trigger_seq: int) -> AnalyzerFailed:

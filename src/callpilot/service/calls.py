@@ -280,9 +280,10 @@ class CallService:
         if state is None or event is None:
             log.error("background_job_without_event", call_id=job.call_id, seq=job.seq)
             return
-        produced = await self.background.run(state, event, trigger_seq=job.seq)
-        if produced:
+        async def store(produced: list[Event]) -> None:
             await self.log.append(job.call_id, produced, trace_id=job.trace_id)
+
+        await self.background.run(state, event, trigger_seq=job.seq, emit=store)
 
     # -- queries -----------------------------------------------------------------------------------------
     async def get_call(self, call_id: str) -> CallState:

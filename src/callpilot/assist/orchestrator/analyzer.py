@@ -40,7 +40,7 @@ from callpilot.domain.events.assist import (
 )
 from callpilot.embeddings.factory import ENCODERS
 
-__all__ = ["AssistAnalyzer"]
+__all__ = ["AssistAnalyzer", "RunRecorder", "make_cards", "number_option", "recent_customer", "trigger_seq"]
 
 log = get_logger(__name__)
 
@@ -68,14 +68,15 @@ class AssistAnalyzer(Analyzer):
                  questions: str | Path | None = None, products: Sequence[str] = (),
                  knowledge: KnowledgeService | None = None) -> None:
         self.kb = kb
-        self.min_interval = _number("min_interval_seconds", min_interval_seconds, self.MIN_INTERVAL_SECONDS, 0, 3600)
-        self.max_suggestions = int(_number("max_suggestions", max_suggestions, self.MAX_SUGGESTIONS, 1, 20))
-        self.min_score = _number("min_score", min_score, self.MIN_SCORE, 0, 1)
-        self.max_score_gap = _number("max_score_gap", max_score_gap, self.MAX_SCORE_GAP, 0, 1)
-        self.min_context_confidence = _number("min_context_confidence", min_context_confidence,
+        self.min_interval = number_option("min_interval_seconds", min_interval_seconds, self.MIN_INTERVAL_SECONDS,
+                                          0, 3600)
+        self.max_suggestions = int(number_option("max_suggestions", max_suggestions, self.MAX_SUGGESTIONS, 1, 20))
+        self.min_score = number_option("min_score", min_score, self.MIN_SCORE, 0, 1)
+        self.max_score_gap = number_option("max_score_gap", max_score_gap, self.MAX_SCORE_GAP, 0, 1)
+        self.min_context_confidence = number_option("min_context_confidence", min_context_confidence,
                                               self.MIN_CONTEXT_CONFIDENCE, 0, 1)
-        self.max_questions = int(_number("max_questions", max_questions, self.MAX_QUESTIONS, 0, 10))
-        self.recent_segments = int(_number("recent_segments", recent_segments, self.RECENT_SEGMENTS, 1, 20))
+        self.max_questions = int(number_option("max_questions", max_questions, self.MAX_QUESTIONS, 0, 10))
+        self.recent_segments = int(number_option("recent_segments", recent_segments, self.RECENT_SEGMENTS, 1, 20))
         bad = [s for s in trigger_speakers if s not in ("agent", "customer")]
         if bad or not trigger_speakers:
             raise ConfigError(f"assist option trigger_speakers must list agent and/or customer, got {trigger_speakers}")
@@ -118,14 +119,13 @@ class AssistAnalyzer(Analyzer):
         if not isinstance(event, SegmentReceived) or not event.final:
             return []
         state: dict[str, Any] = call.analyzers.get("assist") or {}
-        recent = _recent_customer(call, event, self.recent_segments)
+        recent = recent_customer(call, event, self.recent_segments)
         started = time.perf_counter()
         context = read_context(call.analyzers, recent, self.extractor)
         out: list[Event] = self._answered(state, context, event)
         if not self._due(call, state, event):
             return out
-        run = _Run(uuid.uuid4().hex[:16], call.seq + 1 if not _stored(call, event) else _seq_of(call, event),
-                   event.end)
+        run = RunRecorder(uuid.uuid4().hex[:16], trigger_seq(call, event), event.end)
         out.append(run.action("context_analysis", "read_context" if context.source == "context" else "fallback",
                               started, context.confidence, issue=context.issue, sufficient=context.sufficient,
                               entities=len(context.entities)))
@@ -180,20 +180,8 @@ class AssistAnalyzer(Analyzer):
             return [], True
 
     def _cards(self, hits: list[SearchHit], state: dict[str, Any], queries: list[str]) -> list[SuggestionCard]:
-        shown = {c["doc_id"] for c in state.get("suggestions", [])}
-        best = max((h.confidence for h in hits), default=0.0)
-        cards = []
-        for hit in hits:
-            if hit.doc_id in shown or hit.confidence < max(self.min_score, best - self.max_score_gap):
-                continue
-            cards.append(SuggestionCard(
-                suggestion_id="sg_" + uuid.uuid4().hex[:12], type="faq" if hit.kind == "faq" else "article",
-                kb=self.kb, doc_id=hit.doc_id, title=hit.title, snippet=hit.snippet, highlight=hit.highlight,
-                source=hit.source, confidence=round(hit.confidence, 4), score=round(hit.score, 6),
-                query=queries[0]))
-            if len(cards) == self.max_suggestions:
-                break
-        return cards
+        return make_cards(hits, state, kb=self.kb, query=queries[0], min_score=self.min_score,
+                          max_score_gap=self.max_score_gap, limit=self.max_suggestions)
 
     async def _remember_feedback(self, call: CallState, event: SuggestionFeedbackGiven) -> None:
         card = next((c for c in (call.analyzers.get("assist") or {}).get("suggestions", [])
@@ -206,7 +194,27 @@ class AssistAnalyzer(Analyzer):
                                 suggestion_id=event.suggestion_id)
 
 
-class _Run:
+def make_cards(hits: list[SearchHit], state: dict[str, Any], *, kb: str, query: str, min_score: float,
+               max_score_gap: float, limit: int) -> list[SuggestionCard]:
+    """Cards for the hits not shown yet in the call, confident enough and close enough to the best hit."""
+    shown = {c["doc_id"] for c in state.get("suggestions", [])}
+    best = max((h.confidence for h in hits), default=0.0)
+    cards: list[SuggestionCard] = []
+    for hit in hits:
+        if hit.doc_id in shown or hit.confidence < max(min_score, best - max_score_gap):
+            continue
+        cards.append(SuggestionCard(
+            suggestion_id="sg_" + uuid.uuid4().hex[:12], type="faq" if hit.kind == "faq" else "article",
+            kb=kb, doc_id=hit.doc_id, title=hit.title, snippet=hit.snippet, highlight=hit.highlight,
+            source=hit.source, confidence=round(hit.confidence, 4), score=round(hit.score, 6), query=query))
+        if len(cards) == limit:
+            break
+    return cards
+
+
+class RunRecorder:
+    """Stamps each step of one run as an AgentActionRecorded event."""
+
     def __init__(self, run_id: str, trigger_seq: int, call_time: float) -> None:
         self.run_id, self.trigger_seq, self.call_time = run_id, trigger_seq, call_time
 
@@ -219,7 +227,12 @@ class _Run:
                                    details={k: v for k, v in details.items() if v is not None})
 
 
-def _recent_customer(call: CallState, event: SegmentReceived, count: int) -> list[Segment]:
+def trigger_seq(call: CallState, event: SegmentReceived) -> int:
+    """The sequence number ``event`` has (background path: already in the state) or will have (inline)."""
+    return _seq_of(call, event) if _stored(call, event) else call.seq + 1
+
+
+def recent_customer(call: CallState, event: SegmentReceived, count: int) -> list[Segment]:
     """The customer's last ``count`` final segments up to and including ``event``."""
     found: list[Segment] = []
     reached = not _stored(call, event)
@@ -243,8 +256,9 @@ def _seq_of(call: CallState, event: SegmentReceived) -> int:
     return next((s.seq for s in reversed(call.segments) if s.segment_id == event.segment_id), call.seq)
 
 
-def _number(name: str, value: float | None, default: float, low: float, high: float) -> float:
+def number_option(name: str, value: float | None, default: float, low: float, high: float, *,
+                  analyzer: str = "assist") -> float:
     chosen = default if value is None else value
     if not isinstance(chosen, int | float) or isinstance(chosen, bool) or not low <= chosen <= high:
-        raise ConfigError(f"assist option {name} must be a number between {low} and {high}, got {value!r}")
+        raise ConfigError(f"{analyzer} option {name} must be a number between {low} and {high}, got {value!r}")
     return float(chosen)
