@@ -23,12 +23,33 @@ KB = ROOT / "examples" / "kb"
 CALL = ROOT / "examples" / "calls" / "tech_support_error_code.json"
 
 
+class WallClock:
+    """The orchestrator's wall clock, moved by the test (throttling reads both clocks)."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def control_clock(rt: Runtime) -> WallClock:
+    clock = WallClock()
+    for analyzer in rt.calls.background.analyzers:
+        if isinstance(analyzer, AssistAnalyzer):
+            analyzer.clock = clock
+    return clock
+
+
 class Call:
     def __init__(self, rt: Runtime, call_id: str) -> None:
         self.rt, self.call_id, self.clock = rt, call_id, 0.0
+        self.wall = next((a.clock for a in rt.calls.background.analyzers if isinstance(a, AssistAnalyzer)), None)
 
     async def say(self, speaker: str, text: str, *, seconds: float = 3.0) -> None:
         start, self.clock = self.clock, self.clock + seconds
+        if isinstance(self.wall, WallClock):
+            self.wall.now += seconds  # real time passes as the segment is spoken
         await self.rt.calls.add_segment(self.call_id, NewSegment(speaker=speaker, text=text, start_time=start,
                                                                  end_time=self.clock), trace_id=None)
         await self.rt.calls.settle()
@@ -46,6 +67,7 @@ async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
     settings = load_settings(None, database_url=url, analyzers={"assist": {}, "context": {
         "products": ["Skyline Wallet"]}})
     rt = await open_runtime(settings)
+    control_clock(rt)
     report = rt.knowledge.ingest([KB])
     assert report.ok
     yield rt
@@ -59,7 +81,9 @@ async def start(rt: Runtime, call_id: str) -> Call:
 
 async def test_replayed_support_call_gets_the_e1042_article(runtime: Runtime) -> None:
     call = await start(runtime, "tech")
+    assert isinstance(call.wall, WallClock)
     for segment in json.loads(CALL.read_text())["segments"][:12]:
+        call.wall.now = 1_000_000.0 + segment["end"]
         await runtime.calls.add_segment("tech", NewSegment(speaker=segment["speaker"], text=segment["text"],
                                                            start_time=segment["start"], end_time=segment["end"]),
                                         trace_id=None)
@@ -102,6 +126,7 @@ async def test_runs_are_throttled_on_call_time_and_pending_speech_is_not_lost(tm
     settings = load_settings(None, database_url=f"sqlite:///{tmp_path / 't.db'}",
                              analyzers={"assist": {"min_interval_seconds": 5.0}})
     rt = await open_runtime(settings)
+    clock = control_clock(rt)
     rt.knowledge.ingest([KB])
     try:
         call = await start(rt, "throttle")
@@ -113,6 +138,17 @@ async def test_runs_are_throttled_on_call_time_and_pending_speech_is_not_lost(tm
         times = [t for _, t in runs]
         # one run at 1 s; the customer's words at 2-5 s wait, and the agent's segment ending at 6 s runs them
         assert times == [1.0, 6.0]
+        # the same call time sent faster than real time: the wall clock holds runs back too
+        fast = await start(rt, "fast")
+        fast.wall = None  # segments arrive 0.1 s apart in wall time while 5 s apart in call time
+        for i in range(4):
+            clock.now += 0.1
+            await fast.say("customer", f"my card number {i} was declined at the shop again", seconds=5.0)
+        runs = {e.event.run_id for e in await fast.events("AgentActionRecorded")}
+        assert len(runs) == 1
+        clock.now += 5.0
+        await fast.say("customer", "it was declined again just now", seconds=5.0)
+        assert len({e.event.run_id for e in await fast.events("AgentActionRecorded")}) == 2
     finally:
         await rt.close()
 

@@ -1,9 +1,10 @@
 """The suggestion orchestrator, a background analyzer: for each run, context analysis -> query formulation ->
 retrieval -> answer cards -> clarifying questions, each step recorded as an ``AgentActionRecorded`` event.
 
-Runs are throttled on the call's own clock (segment end times, so a replay behaves like the live call): at
-most one every ``min_interval_seconds``. A customer segment that arrives inside the window is not dropped: the
-first segment after the window (either speaker's) runs with the latest context, so the newest context wins.
+Runs are throttled: at most one every ``min_interval_seconds`` of the call's own clock (segment end times) and
+of the wall clock, so that neither a live call nor a replay or load test that sends a call's segments faster
+than real time runs more often. A customer segment that arrives inside the window is not dropped: the first
+segment after the window (either speaker's) runs with the latest context, so the newest context wins.
 By default only customer speech makes a run due (``trigger_speakers``). Articles already shown in the call
 are not shown again, and questions are asked once and ticked off when the context finds their answer.
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -66,7 +67,9 @@ class AssistAnalyzer(Analyzer):
                  min_context_confidence: float | None = None, max_questions: int | None = None,
                  trigger_speakers: Sequence[str] = ("customer",), recent_segments: int | None = None,
                  questions: str | Path | None = None, products: Sequence[str] = (),
-                 knowledge: KnowledgeService | None = None) -> None:
+                 knowledge: KnowledgeService | None = None, clock: Callable[[], float] = time.time) -> None:
+        """``clock`` (Unix seconds) is for tests that control the wall clock."""
+        self.clock = clock
         self.kb = kb
         self.min_interval = number_option("min_interval_seconds", min_interval_seconds, self.MIN_INTERVAL_SECONDS,
                                           0, 3600)
@@ -125,7 +128,7 @@ class AssistAnalyzer(Analyzer):
         out: list[Event] = self._answered(state, context, event)
         if not self._due(call, state, event):
             return out
-        run = RunRecorder(uuid.uuid4().hex[:16], trigger_seq(call, event), event.end)
+        run = RunRecorder(uuid.uuid4().hex[:16], trigger_seq(call, event), event.end, wall_time=self.clock())
         out.append(run.action("context_analysis", "read_context" if context.source == "context" else "fallback",
                               started, context.confidence, issue=context.issue, sufficient=context.sufficient,
                               entities=len(context.entities)))
@@ -162,8 +165,12 @@ class AssistAnalyzer(Analyzer):
         last_seq = int(state.get("last_run_seq", 0))
         pending = event.speaker in self.trigger_speakers or any(
             s.seq > last_seq and s.speaker in self.trigger_speakers for s in call.segments[-20:])
-        last_at = state.get("last_run_at")
-        return pending and (last_at is None or event.end - float(last_at) >= self.min_interval)
+        last_at, last_wall = state.get("last_run_at"), state.get("last_run_wall")
+        if not pending or last_at is None:
+            return pending
+        call_clock = event.end - float(last_at) >= self.min_interval
+        wall_clock = last_wall is None or self.clock() - float(last_wall) >= self.min_interval
+        return call_clock and wall_clock
 
     def _answered(self, state: dict[str, Any], context: Context, event: SegmentReceived) -> list[Event]:
         known = context.entity_types | ({ISSUE_SLOT} if context.issue else set())
@@ -215,15 +222,15 @@ def make_cards(hits: list[SearchHit], state: dict[str, Any], *, kb: str, query: 
 class RunRecorder:
     """Stamps each step of one run as an AgentActionRecorded event."""
 
-    def __init__(self, run_id: str, trigger_seq: int, call_time: float) -> None:
-        self.run_id, self.trigger_seq, self.call_time = run_id, trigger_seq, call_time
+    def __init__(self, run_id: str, trigger_seq: int, call_time: float, *, wall_time: float | None = None) -> None:
+        self.run_id, self.trigger_seq, self.call_time, self.wall_time = run_id, trigger_seq, call_time, wall_time
 
     def action(self, agent: str, action: str, started: float, confidence: float | None, **details: Any
                ) -> AgentActionRecorded:
         return AgentActionRecorded(run_id=self.run_id, agent=agent, action=action,
                                    processing_ms=round((time.perf_counter() - started) * 1000, 3),
                                    confidence=None if confidence is None else round(min(1.0, confidence), 4),
-                                   trigger_seq=self.trigger_seq, call_time=self.call_time,
+                                   trigger_seq=self.trigger_seq, call_time=self.call_time, wall_time=self.wall_time,
                                    details={k: v for k, v in details.items() if v is not None})
 
 

@@ -77,6 +77,7 @@ class AgentActionRecorded(Event):
     confidence: float | None = Field(None, ge=0, le=1)
     trigger_seq: int
     call_time: float = Field(description="the triggering segment's end, seconds into the call")
+    wall_time: float | None = Field(None, description="when the run started (Unix time), for throttling")
     details: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -84,7 +85,8 @@ def _state(analyzers: dict[str, Any]) -> dict[str, Any]:
     previous = analyzers.get("assist") or {}
     state = {"suggestions": list(previous.get("suggestions", [])), "questions": list(previous.get("questions", [])),
              "last_run_seq": previous.get("last_run_seq", 0), "last_run_at": previous.get("last_run_at"),
-             "runs": previous.get("runs", 0), "last_run_id": previous.get("last_run_id")}
+             "runs": previous.get("runs", 0), "last_run_id": previous.get("last_run_id"),
+             "last_run_wall": previous.get("last_run_wall")}
     analyzers["assist"] = state
     return state
 
@@ -96,6 +98,8 @@ def _apply_action(analyzers: dict[str, Any], event: AgentActionRecorded, seq: in
         state["last_run_id"] = event.run_id
     state["last_run_seq"] = max(state["last_run_seq"], event.trigger_seq)
     state["last_run_at"] = event.call_time
+    if event.wall_time is not None:
+        state["last_run_wall"] = event.wall_time
 
 
 def _apply_suggestions(analyzers: dict[str, Any], event: SuggestionsProvided, seq: int) -> None:
