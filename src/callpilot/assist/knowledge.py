@@ -20,13 +20,13 @@ from callpilot.assist.kb.documents import Document, valid_kb_name
 from callpilot.assist.kb.ingest import MAX_FILE_BYTES, IngestReport, ingest_paths
 from callpilot.assist.kb.store import KnowledgeStore
 from callpilot.assist.retrieval.hybrid import LEXICAL_WEIGHT, KnowledgeIndex, SearchHit, SearchMode
-from callpilot.assist.retrieval.vectors import open_vector_store, reconcile
+from callpilot.assist.retrieval.vectors import VECTOR_STORES, open_vector_store, reconcile
 from callpilot.core.errors import ConfigError, InvalidInput, NotFound
 from callpilot.core.logging import get_logger
 from callpilot.embeddings.base import TextEncoder, Vectors
 from callpilot.embeddings.factory import ENCODERS, load_encoder
 
-__all__ = ["DEFAULT_KB", "KnowledgeService", "open_knowledge"]
+__all__ = ["DEFAULT_KB", "KnowledgeHandle", "KnowledgeService", "open_knowledge"]
 
 log = get_logger(__name__)
 DEFAULT_KB = "default"
@@ -182,3 +182,30 @@ def open_knowledge(database_url: str, *, vector_store: str = "numpy", model_path
                                                     encoder_kind=encoder_kind, cache_dir=cache_dir,
                                                     search_path=search_path)
         return service
+
+
+class KnowledgeHandle:
+    """How an analyzer reaches the knowledge bases: the process-wide service for its settings, opened on first
+    use (the runtime warms it at start-up, so a bad store fails there, loudly), or one handed in (tests)."""
+
+    def __init__(self, *, analyzer: str, database_url: str | None, search_path: str | None = None,
+                 vector_store: str = "numpy", model_path: str | Path | None = None, encoder: str = "onnx-int8",
+                 cache_dir: str | Path | None = None, service: KnowledgeService | None = None) -> None:
+        if service is None and database_url is None:
+            raise ConfigError(f"the {analyzer} analyzer needs the database_url (the runtime passes it)")
+        if vector_store not in VECTOR_STORES:
+            raise ConfigError(f"{analyzer} option vector_store must be one of {', '.join(VECTOR_STORES)}, "
+                              f"got {vector_store!r}")
+        if encoder not in ENCODERS:
+            raise ConfigError(f"{analyzer} option encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
+        self._service = service
+        self._url, self._search_path, self._vector_store = database_url, search_path, vector_store
+        self._model_path, self._encoder, self._cache_dir = model_path, encoder, cache_dir
+
+    def get(self) -> KnowledgeService:
+        if self._service is None:
+            assert self._url is not None
+            self._service = open_knowledge(self._url, search_path=self._search_path, vector_store=self._vector_store,
+                                           model_path=self._model_path, encoder_kind=self._encoder,
+                                           cache_dir=self._cache_dir)
+        return self._service

@@ -23,11 +23,10 @@ from typing import Any, ClassVar
 
 from callpilot.analyzers.base import Analyzer
 from callpilot.analyzers.context.entities import EntityExtractor
-from callpilot.assist.knowledge import DEFAULT_KB, KnowledgeService, open_knowledge
+from callpilot.assist.knowledge import DEFAULT_KB, KnowledgeHandle, KnowledgeService
 from callpilot.assist.orchestrator.queries import Context, Queries, formulate, read_context
 from callpilot.assist.orchestrator.questions import ISSUE_SLOT, load_questions
 from callpilot.assist.retrieval.hybrid import FEEDBACK_WEIGHTS, SearchHit, SearchMode
-from callpilot.assist.retrieval.vectors import VECTOR_STORES
 from callpilot.core.errors import ConfigError, NotFound
 from callpilot.core.logging import get_logger
 from callpilot.domain.call import CallState, Segment
@@ -39,7 +38,6 @@ from callpilot.domain.events.assist import (
     SuggestionCard,
     SuggestionsProvided,
 )
-from callpilot.embeddings.factory import ENCODERS
 
 __all__ = ["AssistAnalyzer", "RunRecorder", "make_cards", "number_option", "recent_customer", "trigger_seq"]
 
@@ -86,25 +84,13 @@ class AssistAnalyzer(Analyzer):
         self.trigger_speakers = frozenset(trigger_speakers)
         self.questions = load_questions(questions)
         self.extractor = EntityExtractor(products=products)
-        if knowledge is None and database_url is None:
-            raise ConfigError("the assist analyzer needs the database_url (the runtime passes it)")
-        if vector_store not in VECTOR_STORES:
-            raise ConfigError(f"assist option vector_store must be one of {', '.join(VECTOR_STORES)}, "
-                              f"got {vector_store!r}")
-        if encoder not in ENCODERS:
-            raise ConfigError(f"assist option encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
-        self._knowledge = knowledge
-        self._open = (database_url, vector_store, model_path, encoder, cache_dir, search_path)
+        self._knowledge = KnowledgeHandle(analyzer="assist", database_url=database_url, search_path=search_path,
+                                          vector_store=vector_store, model_path=model_path, encoder=encoder,
+                                          cache_dir=cache_dir, service=knowledge)
 
     @property
     def knowledge(self) -> KnowledgeService:
-        """Opened on first use (the runtime touches it at start-up, so a bad store fails there, loudly)."""
-        if self._knowledge is None:
-            url, store, model, encoder, cache_dir, search_path = self._open
-            assert url is not None
-            self._knowledge = open_knowledge(url, vector_store=store, model_path=model, encoder_kind=encoder,
-                                             cache_dir=cache_dir, search_path=search_path)
-        return self._knowledge
+        return self._knowledge.get()
 
     def warm(self) -> None:
         """Open the store, load the query encoder and build the knowledge base's index now (at start-up, in a

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from callpilot.analyzers.base import Analyzer
-from callpilot.assist.knowledge import DEFAULT_KB, KnowledgeService, open_knowledge
+from callpilot.assist.knowledge import DEFAULT_KB, KnowledgeHandle, KnowledgeService
 from callpilot.assist.orchestrator.analyzer import (
     RunRecorder,
     make_cards,
@@ -56,19 +56,13 @@ class AssistLlmAnalyzer(Analyzer):
         self.max_score_gap = number_option("max_score_gap", max_score_gap, 0.25, 0, 1, analyzer="assist_llm")
         self.max_suggestions = int(number_option("max_suggestions", max_suggestions, 2, 1, 20, analyzer="assist_llm"))
         self.recent_segments = int(number_option("recent_segments", recent_segments, 3, 1, 20, analyzer="assist_llm"))
-        if knowledge is None and database_url is None:
-            raise ConfigError("assist_llm needs the database_url (the runtime passes it)")
-        self._knowledge = knowledge
-        self._open = (database_url, search_path, vector_store, model_path, encoder, cache_dir)
+        self._knowledge = KnowledgeHandle(analyzer="assist_llm", database_url=database_url, search_path=search_path,
+                                          vector_store=vector_store, model_path=model_path, encoder=encoder,
+                                          cache_dir=cache_dir, service=knowledge)
 
     @property
     def knowledge(self) -> KnowledgeService:
-        if self._knowledge is None:
-            url, search_path, store, model, encoder, cache_dir = self._open
-            assert url is not None
-            self._knowledge = open_knowledge(url, search_path=search_path, vector_store=store, model_path=model,
-                                             encoder_kind=encoder, cache_dir=cache_dir)
-        return self._knowledge
+        return self._knowledge.get()
 
     async def analyze(self, call: CallState, event: Event) -> list[Event]:
         if not isinstance(event, SegmentReceived) or not event.final:
