@@ -234,17 +234,14 @@ KbOption = Annotated[str, typer.Option("--kb", help="knowledge-base name")]
 
 
 def _knowledge(db: str | None, config: Path | None) -> Any:
-    from callpilot.assist.knowledge import KnowledgeService
+    from callpilot.assist.knowledge import knowledge_for
     from callpilot.core.logging import configure_logging
 
     settings = _settings(config, database_url=db)
     # stdout carries the command's output (JSON lines for --batch); logs go to stderr, warnings and up only.
     configure_logging("warning", "console")
-    options = settings.analyzers.get("assist", {})
     try:
-        return KnowledgeService(settings.database_url, vector_store=options.get("vector_store", "numpy"),
-                                model_path=options.get("model_path"), encoder_kind=options.get("encoder", "onnx-int8"),
-                                cache_dir=settings.cache_dir / "onnx")
+        return knowledge_for(settings, shared=False)
     except CallpilotError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -39,13 +39,9 @@ def find_sample(name: str) -> Path:
 
 
 def _ingest(settings: Settings, kb: Path) -> str:
-    from callpilot.assist.knowledge import open_knowledge
+    from callpilot.assist.knowledge import knowledge_for
 
-    options = settings.analyzers.get("assist", {})
-    service = open_knowledge(settings.database_url, vector_store=options.get("vector_store", "numpy"),
-                             model_path=options.get("model_path"), encoder_kind=options.get("encoder", "onnx-int8"),
-                             cache_dir=settings.cache_dir / "onnx")
-    report = service.ingest([kb])
+    report = knowledge_for(settings).ingest([kb])  # the running server's own service, so its index is fresh
     return (f"{sum(f.documents for f in report.files if f.status in ('added', 'updated'))} documents ingested "
             f"from {kb}, {report.count('unchanged')} files unchanged")
 

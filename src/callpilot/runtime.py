@@ -8,7 +8,7 @@ from typing import Any
 
 from callpilot.analyzers.pii.analyzer import PiiAnalyzer
 from callpilot.analyzers.registry import build_analyzers
-from callpilot.assist.knowledge import KnowledgeService, open_knowledge
+from callpilot.assist.knowledge import KnowledgeService, knowledge_for
 from callpilot.assist.orchestrator import AssistAnalyzer
 from callpilot.bus.inprocess import InProcessWorkQueue
 from callpilot.core.logging import get_logger
@@ -36,11 +36,8 @@ class Runtime:
     def knowledge(self) -> KnowledgeService:
         """The knowledge bases of this deployment, in the event log's database (opened on first use; the
         orchestrator shares it)."""
-        options = self.settings.analyzers.get("assist", {})
         url, search_path = self.log.location()
-        return open_knowledge(url, search_path=search_path, vector_store=options.get("vector_store", "numpy"),
-                              model_path=options.get("model_path"), encoder_kind=options.get("encoder", "onnx-int8"),
-                              cache_dir=self.settings.cache_dir / "onnx")
+        return knowledge_for(self.settings, database_url=url, search_path=search_path)
 
     async def close(self) -> None:
         await self.calls.stop()

@@ -23,10 +23,11 @@ from callpilot.assist.retrieval.hybrid import LEXICAL_WEIGHT, KnowledgeIndex, Se
 from callpilot.assist.retrieval.vectors import VECTOR_STORES, open_vector_store, reconcile
 from callpilot.core.errors import ConfigError, InvalidInput, NotFound
 from callpilot.core.logging import get_logger
+from callpilot.core.settings import Settings
 from callpilot.embeddings.base import TextEncoder, Vectors
 from callpilot.embeddings.factory import ENCODERS, load_encoder
 
-__all__ = ["DEFAULT_KB", "KnowledgeHandle", "KnowledgeService", "open_knowledge"]
+__all__ = ["DEFAULT_KB", "KnowledgeHandle", "KnowledgeService", "check_kb_name", "knowledge_for", "open_knowledge"]
 
 log = get_logger(__name__)
 DEFAULT_KB = "default"
@@ -81,7 +82,7 @@ class KnowledgeService:
     # -- writing -----------------------------------------------------------------------------------------
     def ingest(self, paths: Sequence[Path], *, kb: str = DEFAULT_KB, max_file_bytes: int = MAX_FILE_BYTES
                ) -> IngestReport:
-        _check_kb(kb)
+        check_kb_name(kb)
         report = ingest_paths(self.store, paths, kb=kb, encode=self.chunk_encoder.encode,
                               max_file_bytes=max_file_bytes)
         if report.changed:
@@ -89,7 +90,7 @@ class KnowledgeService:
         return report
 
     def put_document(self, kb: str, document: Document, *, create_only: bool = False) -> bool:
-        _check_kb(kb)
+        check_kb_name(kb)
         chunks = Chunker().chunk(document)
         vectors = self.chunk_encoder.encode([c.search_text(document.title) for c in chunks])
         created = self.store.put_document(kb, document, chunks, vectors, create_only=create_only)
@@ -152,15 +153,13 @@ class KnowledgeService:
         return index.search(queries, query_vectors, k=k, mode=mode, lexical_weight=lexical_weight,
                             highlight_query=highlight_query)
 
-    def describe(self) -> dict[str, Any]:
-        return {"vector_store": self.vector_store_name}
-
     def close(self) -> None:
         self._vectors.close()
         self.store.close()
 
 
-def _check_kb(kb: str) -> None:
+def check_kb_name(kb: str) -> None:
+    """InvalidInput naming the ``kb`` field when the name is not a knowledge-base name."""
     if not valid_kb_name(kb):
         raise InvalidInput(f"knowledge-base name {kb!r}: use lower-case letters, digits, '-' and '_' (max 64)",
                            field="kb")
@@ -182,6 +181,20 @@ def open_knowledge(database_url: str, *, vector_store: str = "numpy", model_path
                                                     encoder_kind=encoder_kind, cache_dir=cache_dir,
                                                     search_path=search_path)
         return service
+
+
+def knowledge_for(settings: Settings, *, database_url: str | None = None, search_path: str | None = None,
+                  shared: bool = True) -> KnowledgeService:
+    """The knowledge bases as ``settings`` configure them (``analyzers.assist``: vector store, encoder, model;
+    ``cache_dir``), in ``database_url`` (default: the settings'). ``shared``: the process-wide service the
+    server's API and orchestrator use; otherwise a new one the caller closes (the CLI)."""
+    options = settings.analyzers.get("assist", {})
+    kwargs: dict[str, Any] = {"vector_store": options.get("vector_store", "numpy"),
+                              "model_path": options.get("model_path"),
+                              "encoder_kind": options.get("encoder", "onnx-int8"),
+                              "cache_dir": settings.cache_dir / "onnx", "search_path": search_path}
+    url = database_url or settings.database_url
+    return open_knowledge(url, **kwargs) if shared else KnowledgeService(url, **kwargs)
 
 
 class KnowledgeHandle:

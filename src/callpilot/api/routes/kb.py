@@ -15,9 +15,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from callpilot.api.deps import Caller, get_caller
-from callpilot.assist.kb.documents import DOC_ID_PATTERN, Document, valid_kb_name
+from callpilot.assist.kb.documents import DOC_ID_PATTERN, Document
 from callpilot.assist.kb.loaders import document_from_markdown
-from callpilot.core.errors import InvalidInput
 
 __all__ = ["router"]
 
@@ -72,8 +71,7 @@ async def list_articles(kb: str, limit: int = Query(100, ge=1, le=1000), offset:
 
 @router.post("/{kb}/articles", status_code=201)
 async def add_article(kb: str, body: ArticleIn, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
-    """Add an article; 422 when its id is taken (use PUT to replace)."""
-    _check_kb(kb)
+    """Add an article; 422 when its id is taken (use PUT to replace) or the knowledge-base name is bad."""
     document = _parse(body.id or f"art_{uuid.uuid4().hex[:12]}", body)
     await asyncio.to_thread(caller.runtime.knowledge.put_document, kb, document, create_only=True)
     return _article(document, "api")
@@ -89,7 +87,6 @@ async def get_article(kb: str, doc_id: str, caller: Caller = Depends(get_caller)
 async def put_article(kb: str, doc_id: str, body: ArticleUpdate, caller: Caller = Depends(get_caller)
                       ) -> JSONResponse:
     """Replace an article (or create it under this id): 200 when replaced, 201 when created."""
-    _check_kb(kb)
     document = _parse(doc_id, body)
     created = await asyncio.to_thread(caller.runtime.knowledge.put_document, kb, document)
     return JSONResponse(_article(document, "api"), status_code=201 if created else 200)
@@ -108,9 +105,3 @@ async def search(kb: str, q: str = Query(min_length=1, max_length=2000), k: int 
     """Distinct documents, best first, each with the answering sentence at ``highlight`` in ``snippet``."""
     hits = await asyncio.to_thread(caller.runtime.knowledge.search, kb, [q], k=k, mode=mode)
     return {"results": [h.to_json() for h in hits]}
-
-
-def _check_kb(kb: str) -> None:
-    if not valid_kb_name(kb):
-        raise InvalidInput(f"knowledge-base name {kb!r}: use lower-case letters, digits, '-' and '_' (max 64)",
-                           field="kb")

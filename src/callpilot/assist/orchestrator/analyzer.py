@@ -42,6 +42,7 @@ from callpilot.domain.events.assist import (
 __all__ = ["AssistAnalyzer", "RunRecorder", "make_cards", "number_option", "recent_customer", "trigger_seq"]
 
 log = get_logger(__name__)
+_LOOKBACK = 64
 
 
 class AssistAnalyzer(Analyzer):
@@ -108,12 +109,16 @@ class AssistAnalyzer(Analyzer):
         if not isinstance(event, SegmentReceived) or not event.final:
             return []
         state: dict[str, Any] = call.analyzers.get("assist") or {}
-        recent = recent_customer(call, event, self.recent_segments)
         started = time.perf_counter()
-        context = read_context(call.analyzers, recent, self.extractor)
+        # every segment reads the context (questions tick off); only a due run needs the recent words, unless
+        # the fallback context is built from them
+        recent = None if call.analyzers.get("context") else recent_customer(call, event, self.recent_segments)
+        context = read_context(call.analyzers, recent or [], self.extractor)
         out: list[Event] = self._answered(state, context, event)
         if not self._due(call, state, event):
             return out
+        if recent is None:
+            recent = recent_customer(call, event, self.recent_segments)
         run = RunRecorder(uuid.uuid4().hex[:16], trigger_seq(call, event), event.end, wall_time=self.clock())
         out.append(run.action("context_analysis", "read_context" if context.source == "context" else "fallback",
                               started, context.confidence, issue=context.issue, sufficient=context.sufficient,
@@ -222,31 +227,29 @@ class RunRecorder:
 
 def trigger_seq(call: CallState, event: SegmentReceived) -> int:
     """The sequence number ``event`` has (background path: already in the state) or will have (inline)."""
-    return _seq_of(call, event) if _stored(call, event) else call.seq + 1
+    index = _stored_index(call, event)
+    return call.segments[index].seq if index is not None else call.seq + 1
 
 
 def recent_customer(call: CallState, event: SegmentReceived, count: int) -> list[Segment]:
     """The customer's last ``count`` final segments up to and including ``event``."""
-    found: list[Segment] = []
-    reached = not _stored(call, event)
-    if reached and event.speaker == "customer":
-        found.append(Segment(seq=call.seq + 1, **event.model_dump()))
-    for segment in reversed(call.segments):
-        if segment.segment_id == event.segment_id:
-            reached = True
-        if reached and segment.speaker == "customer" and len(found) < count:
-            found.append(segment)
-        if len(found) >= count:
-            break
-    return list(reversed(found))
+    index = _stored_index(call, event)
+    if index is None:  # inline: the event is not in the state yet
+        earlier = call.segments
+        latest = [Segment(seq=call.seq + 1, **event.model_dump())] if event.speaker == "customer" else []
+    else:
+        earlier, latest = call.segments[:index + 1], []
+    found = [s for s in earlier[-(_LOOKBACK + count):] if s.speaker == "customer"] + latest
+    return found[-count:]
 
 
-def _stored(call: CallState, event: SegmentReceived) -> bool:
-    return any(s.segment_id == event.segment_id for s in call.segments[-64:])
-
-
-def _seq_of(call: CallState, event: SegmentReceived) -> int:
-    return next((s.seq for s in reversed(call.segments) if s.segment_id == event.segment_id), call.seq)
+def _stored_index(call: CallState, event: SegmentReceived) -> int | None:
+    """Where ``event`` is in the state's segments (the last few are searched: jobs are for recent ones)."""
+    first = max(0, len(call.segments) - _LOOKBACK)
+    for index in range(len(call.segments) - 1, first - 1, -1):
+        if call.segments[index].segment_id == event.segment_id:
+            return index
+    return None
 
 
 def number_option(name: str, value: float | None, default: float, low: float, high: float, *,

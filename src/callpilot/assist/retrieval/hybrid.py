@@ -113,10 +113,11 @@ class KnowledgeIndex:
                 best[doc] = (score, row)
         dense = 0 if mode == "bm25" or query_vectors is None else len(query_vectors)
         cosines = self._cosines(query_vectors, dense, [row for _, row in best.values()])
+        factors = self._feedback_factors(query_vectors) if use_feedback else {}
         scored = []
         for doc, (score, row) in best.items():
             confidence = _confidence(cosines.get(row), doc in lexical_top)
-            factor = self._feedback_factor(doc, query_vectors) if use_feedback else 1.0
+            factor = factors.get(doc, 1.0)
             scored.append((score * factor, min(1.0, confidence * factor), row))
         scored.sort(key=lambda t: (-t[0], -t[1], t[2]))  # ties: the more confident (higher cosine) first
         terms = _query_terms(queries, highlight_query or queries[0])
@@ -129,19 +130,17 @@ class KnowledgeIndex:
         sims = self.embeddings[rows] @ np.asarray(query_vectors, dtype=np.float32)[:dense].T
         return {row: float(value) for row, value in zip(rows, sims.mean(axis=1), strict=True)}
 
-    def _feedback_factor(self, doc_id: str, query_vectors: Vectors | None) -> float:
+    def _feedback_factors(self, query_vectors: Vectors | None) -> dict[str, float]:
+        """Per document, the product of the weights of the feedback given for queries like these (one matrix
+        product for all feedback, once per search)."""
         if query_vectors is None or not self.feedback:
-            return 1.0
-        factor = 1.0
-        sims: Any = None
-        for i, row in enumerate(self.feedback):
-            if row.doc_id != doc_id:
-                continue
-            if sims is None:
-                sims = (self.feedback_matrix @ np.asarray(query_vectors, dtype=np.float32).T).max(axis=1)
-            if sims[i] >= FEEDBACK_SIMILARITY:
-                factor *= FEEDBACK_WEIGHTS.get(row.feedback, 1.0)
-        return min(2.0, max(0.05, factor))
+            return {}
+        sims = (self.feedback_matrix @ np.asarray(query_vectors, dtype=np.float32).T).max(axis=1)
+        factors: dict[str, float] = {}
+        for row, similarity in zip(self.feedback, sims, strict=True):
+            if similarity >= FEEDBACK_SIMILARITY:
+                factors[row.doc_id] = factors.get(row.doc_id, 1.0) * FEEDBACK_WEIGHTS.get(row.feedback, 1.0)
+        return {doc: min(2.0, max(0.05, factor)) for doc, factor in factors.items()}
 
     def _hit(self, row: int, score: float, confidence: float, terms: dict[str, float]) -> SearchHit:
         chunk = self.chunks[row]
