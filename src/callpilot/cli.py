@@ -211,6 +211,45 @@ def intent(
         raise typer.Exit(2) from None
 
 
+@app.command()
+def analyze(
+    files: Annotated[list[str], typer.Argument(
+        help="transcript JSON files; '-' reads transcripts as JSON lines on stdin")],
+    fields: Annotated[Path | None, typer.Option(
+        "--fields", help="CRM field schema YAML (default: settings analyzers.aftercall.fields_file)", exists=True,
+        dir_okay=False)] = None,
+    taxonomy: Annotated[Path | None, typer.Option(
+        "--taxonomy", help="intent taxonomy YAML (default: settings, else the shipped one)", exists=True,
+        dir_okay=False)] = None,
+    dispositions: Annotated[Path | None, typer.Option(
+        "--dispositions", help="disposition set YAML (default: Booked, Lead, Spam, Resolved, Unresolved, "
+        "Escalated, Callback)", exists=True, dir_okay=False)] = None,
+    engine: Annotated[str | None, typer.Option(
+        "--engine", help="local (offline, the default) or llm (analyzers.aftercall.llm in the settings)")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """After-call analysis of transcript files: one JSON line per input, in input order, with the summary,
+    intent, resolution, action items, disposition, fields (keyed by the schema's names), sentiment,
+    compliance, confidence and review flags. Each transcript is redacted first; a bad input gives
+    {"input", "error"} and the rest goes on (exit 1)."""
+    from callpilot.aftercall.batch import BatchAnalyzer, items_from_files
+    from callpilot.core.logging import configure_logging
+
+    configure_logging("warning", "console")  # stdout carries the JSON lines; logs go to stderr
+    if engine is not None and engine not in ("local", "llm"):
+        typer.echo(f"error: --engine {engine!r}: choose local or llm", err=True)
+        raise typer.Exit(2)
+    settings = _settings(config)
+    try:
+        batch = BatchAnalyzer.from_settings(settings, fields_file=fields, taxonomy=taxonomy,
+                                            dispositions_file=dispositions, engine=engine)
+        summary = asyncio.run(batch.run(items_from_files(files, sys.stdin), sys.stdout))
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(1 if summary.failed else 0)
+
+
 @rules_app.command("check")
 def rules_check(
     ruleset: Annotated[str, typer.Argument(help="a shipped ruleset (banking, home_services) or a YAML file")],

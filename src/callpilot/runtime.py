@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from callpilot.aftercall.analyzer import AfterCallAnalyzer
 from callpilot.analyzers.pii.analyzer import PiiAnalyzer
 from callpilot.analyzers.registry import build_analyzers
 from callpilot.assist.knowledge import KnowledgeService, knowledge_for
@@ -17,6 +18,7 @@ from callpilot.core.settings import Settings
 from callpilot.eventlog.base import EventLog
 from callpilot.eventlog.factory import open_event_log
 from callpilot.pipeline.runner import AnalyzerRunner
+from callpilot.service.aftercall import AfterCallService
 from callpilot.service.calls import CallService
 from callpilot.streams.hub import EventHub
 
@@ -31,6 +33,7 @@ class Runtime:
     log: EventLog
     hub: EventHub
     calls: CallService
+    aftercall: AfterCallService
 
     @property
     def knowledge(self) -> KnowledgeService:
@@ -71,7 +74,13 @@ async def open_runtime(settings: Settings, *, log: EventLog | None = None) -> Ru
         pii=next((a for a in inline.analyzers if isinstance(a, PiiAnalyzer)), None),
     )
     await calls.start()
-    return Runtime(settings=settings, log=log, hub=hub, calls=calls)
+    # the post-call job's analyzer when it is in the pipeline; else one for on-demand analysis and review
+    post_call = next((a for a in background.analyzers if isinstance(a, AfterCallAnalyzer)), None)
+    if post_call is None:
+        post_call = AfterCallAnalyzer(**options.get(AfterCallAnalyzer.name, {}))
+    if calls.vault is not None:
+        post_call.engine.use_vault(calls.vault)
+    return Runtime(settings=settings, log=log, hub=hub, calls=calls, aftercall=AfterCallService(calls, post_call))
 
 
 def analyzer_options(settings: Settings, *, location: tuple[str, str | None] | None = None
@@ -90,6 +99,11 @@ def analyzer_options(settings: Settings, *, location: tuple[str, str | None] | N
         opts.setdefault("cache_dir", settings.cache_dir / "onnx")
         if search_path is not None:
             opts.setdefault("search_path", search_path)
+    # the post-call job classifies intents with the context analyzer's taxonomy unless it has its own
+    post_call, context = options.setdefault("aftercall", {}), options.get("context", {})
+    for key in ("taxonomy", "products", "model_path"):
+        if key in context:
+            post_call.setdefault(key, context[key])
     llm, fast = options["assist_llm"], options["assist"]
     for key in ("kb", "vector_store", "model_path", "encoder"):  # both stages search the same knowledge base
         if key in fast:

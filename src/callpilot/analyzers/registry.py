@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from callpilot.aftercall.analyzer import AfterCallAnalyzer
 from callpilot.analyzers.base import Analyzer, SegmentRewriter
 from callpilot.analyzers.context import ContextAnalyzer
 from callpilot.analyzers.pii.analyzer import PiiAnalyzer
@@ -18,6 +19,7 @@ from callpilot.core.errors import ConfigError
 __all__ = ["ANALYZERS", "build_analyzers"]
 
 ANALYZERS: dict[str, type[Analyzer]] = {
+    AfterCallAnalyzer.name: AfterCallAnalyzer,
     AssistAnalyzer.name: AssistAnalyzer,
     AssistLlmAnalyzer.name: AssistLlmAnalyzer,
     ContextAnalyzer.name: ContextAnalyzer,

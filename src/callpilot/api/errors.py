@@ -16,10 +16,12 @@ from callpilot.core.errors import (
     CallAlreadyExists,
     CallNotFound,
     CallpilotError,
+    CallStillLive,
     ConcurrencyConflict,
     InvalidInput,
     KnowledgeBaseError,
     NotFound,
+    StaleRevision,
     StorageUnavailable,
 )
 from callpilot.core.logging import current_trace_id, get_logger
@@ -32,6 +34,8 @@ _STATUS: list[tuple[type[CallpilotError], int, str]] = [
     (CallNotFound, 404, "not_found"),
     (CallAlreadyEnded, 409, "call_ended"),
     (CallAlreadyExists, 409, "call_exists"),
+    (CallStillLive, 409, "call_live"),
+    (StaleRevision, 409, "stale_revision"),
     (ConcurrencyConflict, 409, "conflict"),
     (InvalidInput, 422, "validation_error"),
     (NotFound, 404, "not_found"),

@@ -9,6 +9,7 @@ __all__ = [
     "CallAlreadyEnded",
     "CallAlreadyExists",
     "CallNotFound",
+    "CallStillLive",
     "CallpilotError",
     "ConcurrencyConflict",
     "ConfigError",
@@ -17,6 +18,7 @@ __all__ = [
     "InvalidInput",
     "KnowledgeBaseError",
     "NotFound",
+    "StaleRevision",
     "StorageUnavailable",
 ]
 
@@ -53,6 +55,16 @@ class CallAlreadyExists(CallpilotError):
     def __init__(self, call_id: str) -> None:
         super().__init__(f"call {call_id!r} already exists and has ended; use a new call id")
         self.call_id = call_id
+
+
+class CallStillLive(CallpilotError):
+    def __init__(self, call_id: str, what: str) -> None:
+        super().__init__(f"call {call_id!r} is still live: {what} needs an ended call")
+        self.call_id = call_id
+
+
+class StaleRevision(CallpilotError):
+    """A review action names a revision of the analysis that a newer run has replaced."""
 
 
 class EventLogError(CallpilotError):

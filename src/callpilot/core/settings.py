@@ -37,7 +37,8 @@ class PipelineSettings(BaseModel):
     inline: list[str] = Field(default_factory=lambda: ["pii", "rules", "sentiment", "signals", "talk_stats"])
     # context embeds text with a sentence model (~9-11 ms a segment on one core): off the inline budget; assist
     # (the suggestion orchestrator) runs after it and reads its conclusions about the same segment
-    background: list[str] = Field(default_factory=lambda: ["context", "assist"])
+    # aftercall (the post-call job) runs when a call ends
+    background: list[str] = Field(default_factory=lambda: ["context", "assist", "aftercall"])
     background_workers: int = Field(4, ge=1, le=256)
     background_queue_size: int = Field(1000, ge=1)
     max_failures: int = Field(3, ge=1, description="consecutive failures before an analyzer is disabled")

@@ -71,8 +71,13 @@ async def _post(client: httpx.AsyncClient, path: str, body: dict[str, Any], resu
         delay = min(delay * 2, 2.0)
 
 
+# The after-call job's last word on a call: the analysis went to review, or was approved.
+WRAP_UP_TYPES = frozenset({"ReviewRequested", "AnalysisApproved"})
+
+
 async def _follow(client: httpx.AsyncClient, call_id: str, result: ReplayResult, on_event: EventCallback | None,
-                  done: asyncio.Event) -> None:
+                  ended: asyncio.Event, done: asyncio.Event) -> None:
+    """Stream the call's events until its wrap-up (or until cancelled after its end)."""
     last_id: str | None = None
     while not done.is_set():
         headers = {"Last-Event-ID": last_id} if last_id else {}
@@ -89,6 +94,8 @@ async def _follow(client: httpx.AsyncClient, call_id: str, result: ReplayResult,
                     if on_event is not None:
                         on_event(event)
                     if event["type"] == "CallEnded":
+                        ended.set()
+                    elif event["type"] in WRAP_UP_TYPES:
                         done.set()
                         return
         except (httpx.TransportError, httpx.HTTPStatusError):
@@ -107,15 +114,19 @@ async def replay_call(
     on_event: EventCallback | None = None,
     follow_stream: bool = True,
     retry_for: float = 60.0,
+    wrap_up_seconds: float = 10.0,
 ) -> ReplayResult:
     """Replay one call; ``client`` carries the base URL and API key. Each segment is sent when it ends
-    (as a speech engine's final result would be), at ``speed`` times real time."""
+    (as a speech engine's final result would be), at ``speed`` times real time. After ``CallEnded`` the
+    stream is followed for up to ``wrap_up_seconds`` more, until the after-call analysis is in (0: stop at
+    the end)."""
     if speed <= 0:
         raise ValueError("speed must be positive")
     result = ReplayResult(call_id=call_id)
     await _post(client, "/api/realtime/call/start", start_payload(transcript, call_id), result, retry_for)
-    ended = asyncio.Event()
-    follower = asyncio.create_task(_follow(client, call_id, result, on_event, ended)) if follow_stream else None
+    ended, wrapped = asyncio.Event(), asyncio.Event()
+    follower = asyncio.create_task(_follow(client, call_id, result, on_event, ended, wrapped)) \
+        if follow_stream else None
     origin = time.monotonic()
     for index, segment in enumerate(transcript.segments):
         wait = origin + segment.end / speed - time.monotonic()
@@ -130,14 +141,23 @@ async def replay_call(
     await _post(client, "/api/realtime/call/end", {"session_id": call_id, "status": "completed"}, result,
                 retry_for)
     if follower is not None:
-        waiter = asyncio.ensure_future(ended.wait())
         try:
-            await asyncio.wait({follower, waiter}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+            if await _first(follower, ended, 30) and wrap_up_seconds > 0:
+                await _first(follower, wrapped, wrap_up_seconds)
         finally:
-            waiter.cancel()
             follower.cancel()
         if not ended.is_set():
             crashed = follower.done() and not follower.cancelled() and follower.exception()
             reason = f"the stream reader failed: {crashed!r}" if crashed else "no CallEnded on the stream in 30 s"
             raise ReplayError(f"call {call_id}: {reason}")
     return result
+
+
+async def _first(follower: asyncio.Task[None], flag: asyncio.Event, seconds: float) -> bool:
+    """Wait until ``flag`` is set, the follower stops or ``seconds`` pass; whether ``flag`` is set."""
+    waiter = asyncio.ensure_future(flag.wait())
+    try:
+        await asyncio.wait({follower, waiter}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    return flag.is_set()

@@ -52,6 +52,13 @@ _DESCRIBE: dict[str, Callable[[dict[str, Any]], str]] = {
     "ClarifyingQuestionsAsked": lambda d: " | ".join(q["text"] for q in d["questions"]),
     "ClarifyingQuestionAnswered": lambda d: f"{d['slot']} answered",
     "AgentActionRecorded": lambda d: f"{d['agent']}.{d['action']} {d['processing_ms']:.1f} ms",
+    "CallAnalyzed": lambda d: (
+        f"{d['analysis']['disposition']['value']} ({d['analysis']['disposition']['confidence']:.2f}), "
+        f"{d['analysis']['resolution']}, intent {d['analysis']['intent']['name']}: {d['analysis']['summary']['text']}"
+        + "".join(f"\n      {name} = {f['value']!r} ({f['confidence']:.2f})"
+                  for name, f in d['analysis']['fields'].items() if f['value'] is not None)),
+    "ReviewRequested": lambda d: "; ".join(d["reasons"]),
+    "AnalysisApproved": lambda d: f"revision {d['revision']} by {d['approved_by']}",
 }
 # Running state that only analyzers read: not shown in the live view.
 QUIET_TYPES = frozenset({"SignalsTracked", "RuleWindowsAdvanced", "AgentActionRecorded"})

@@ -35,7 +35,7 @@ class PiiAnalyzer(SegmentRewriter):
     """
 
     name: ClassVar[str] = "pii"
-    VAULT_TYPES: ClassVar[tuple[str, ...]] = ("PHONE_NUMBER", "EMAIL")
+    VAULT_TYPES: ClassVar[tuple[str, ...]] = ("PHONE_NUMBER", "EMAIL", "ADDRESS")  # what CRM fields need
 
     def __init__(self, *, policies: Mapping[str, str] | None = None, vault_types: list[str] | None = None,
                  vault_key: str | None = None, max_gap_seconds: float = 20.0, min_tail_digits: int = 3,

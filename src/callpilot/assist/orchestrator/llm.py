@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from callpilot.core.errors import AnalyzerError, ConfigError, ErrorCategory
+from callpilot.core.openai_errors import translate_openai_error
 
 __all__ = ["OpenAIReformulator", "QueryReformulator", "Reformulation"]
 
@@ -60,19 +61,8 @@ class OpenAIReformulator(QueryReformulator):
             answer: Any = await self.client.chat.completions.create(
                 model=self.model, temperature=0, max_tokens=self.max_tokens,
                 messages=[{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": prompt}])
-        except openai.AuthenticationError as exc:
-            raise AnalyzerError(f"LLM server refused the API key: {exc.message}", category=ErrorCategory.AUTH,
-                                permanent=True) from exc
-        except openai.RateLimitError as exc:
-            raise AnalyzerError("LLM server rate-limited the request", category=ErrorCategory.RATE_LIMIT) from exc
-        except openai.BadRequestError as exc:
-            raise AnalyzerError(f"LLM server rejected the request: {exc.message}", category=ErrorCategory.BAD_INPUT,
-                                permanent=True) from exc
-        except openai.APIStatusError as exc:
-            raise AnalyzerError(f"LLM server answered {exc.status_code}", category=ErrorCategory.SERVER) from exc
-        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-            raise AnalyzerError(f"LLM server unreachable or too slow: {type(exc).__name__}",
-                                category=ErrorCategory.CONNECTIVITY) from exc
+        except openai.OpenAIError as exc:
+            raise translate_openai_error(exc) from exc
         text = (answer.choices[0].message.content or "") if answer.choices else ""
         query = text.strip().splitlines()[0].strip().strip('"').strip() if text.strip() else ""
         if not query:

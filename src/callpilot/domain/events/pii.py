@@ -69,9 +69,12 @@ class PiiRevealed(Event):
 
 def _redacted(analyzers: dict[str, Any], event: Any, seq: int) -> None:
     assert isinstance(event, PiiRedacted)
-    state = analyzers.setdefault("pii", {"counts": {}, "open_numbers": {}, "reveals": 0})
+    state = _state(analyzers)
     for entity in event.entities:
         state["counts"][entity.type] = state["counts"].get(entity.type, 0) + 1
+    vaulted = [e.model_dump() for e in event.entities if e.vault_ref is not None]
+    if vaulted:  # what the after-call fields read their personal values from (phone, email, address)
+        state.setdefault("vaulted", {})[event.segment_id] = vaulted
     if event.open_number is None:
         state["open_numbers"].pop(event.speaker, None)
     else:
@@ -79,8 +82,13 @@ def _redacted(analyzers: dict[str, Any], event: Any, seq: int) -> None:
 
 
 def _revealed(analyzers: dict[str, Any], event: Any, seq: int) -> None:
-    state = analyzers.setdefault("pii", {"counts": {}, "open_numbers": {}, "reveals": 0})
-    state["reveals"] += 1
+    _state(analyzers)["reveals"] += 1
+
+
+def _state(analyzers: dict[str, Any]) -> dict[str, Any]:
+    state: dict[str, Any] = analyzers.setdefault("pii", {"counts": {}, "open_numbers": {}, "reveals": 0,
+                                                         "vaulted": {}})
+    return state
 
 
 EVENTS: tuple[type[Event], ...] = (PiiRedacted, PiiRevealed)

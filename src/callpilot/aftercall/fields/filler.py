@@ -1,0 +1,325 @@
+"""Slot filling: each CRM field's value from the call, with its confidence and the segments it came from.
+
+Agents ask for a value and the customer answers a turn later, so the filler looks for that structure first: an
+agent segment that asks for the field (its name, its description, its ``ask`` phrases, what asking for its
+type sounds like: "how much", "what time", or a choice of values offered: "nine am or eleven am") and the
+customer's next segments, read loosely ("two thirty" is a time in answer to "what time works"). A correction
+("no wait, make that three hundred", "can we do friday instead") wins, also a few turns later; a read-back the
+customer confirms raises the confidence, and replaces the value when it differs (the agent resolved "twelve
+fifty" as twelve hundred fifty dollars); a value the agent proposes and the customer accepts counts. Without a
+question, a value said next to the field's words is taken with less confidence. When several fields share a
+type (a payment date and an appointment date), the one the call talks about wins. Anything below the review
+threshold goes to a human.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from callpilot.aftercall.fields.schema import PII_TYPES, FieldSchema, FieldSpec, FieldType
+from callpilot.aftercall.fields.values import NO, YES, Candidate, read_values
+from callpilot.aftercall.view import CallView, ViewSegment
+from callpilot.domain.analysis import FieldResult
+
+__all__ = ["Confidence", "SlotFiller"]
+
+_STOP = {"the", "a", "an", "of", "or", "and", "to", "for", "is", "it", "on", "in", "be", "which", "what", "who",
+         "whether", "how", "many", "customer", "customers", "s", "wants", "want", "made", "makes", "goes", "when"}
+_GENERIC = {"number", "type", "date", "time", "day", "amount", "name", "value", "address", "week"}
+_SCHEDULING = ("does that work", "would that work", "works for you", "available", "opening", "earliest")
+_TYPE_CUES: dict[FieldType, tuple[str, ...]] = {
+    FieldType.MONEY: ("how much", "amount", "charge"),
+    FieldType.NUMBER: ("how many", "number of"),
+    FieldType.DATE: ("what date", "which date", "when", "what day", "which day", "date", "schedule", *_SCHEDULING),
+    FieldType.TIME: ("what time", "which time", "morning or afternoon", "time works", "slot", "window",
+                     *_SCHEDULING),
+    FieldType.WEEKDAY: ("which day", "what day", "days", "day of the week", "weekday"),
+    FieldType.PHONE: ("phone", "number to reach", "reach you", "call you back", "callback", "best number"),
+    FieldType.EMAIL: ("email", "e-mail", "e mail"),
+    FieldType.ADDRESS: ("address", "where do you live", "street", "location"),
+    FieldType.BOOLEAN: ("would you like", "do you want", "should i", "shall i", "set up", "enroll", "sign you up",
+                        "turn on"),
+    FieldType.ENUM: ("which", "what kind", "what type"),
+    FieldType.STRING: ("who", "what's the name", "name of", "which company"),
+}
+_CORRECTION = re.compile(r"\b(?:no wait|wait|actually|sorry|make that|make it|i mean|rather|scratch that|"
+                         r"change (?:that|it) to|no no|don't use (?:that|this)(?: one)?|use my|instead)\b", re.I)
+_DECLINE = re.compile(r"\b(?:rather not|prefer not|don't have (?:one|an?)|do not have (?:one|an?)|not comfortable|"
+                      r"no email|skip (?:that|it)|i'll pass|don't want to (?:give|share))\b", re.I)
+_SUFFIXES = ("ments", "ment", "ing", "ed", "es", "s")
+_ANSWER_SEGMENTS = 2
+_LATER = 4  # segments after an answer searched for a correction or a read-back
+
+
+class Confidence:
+    """How sure a value is, by how it was found (named so the review threshold reads against them)."""
+
+    ANSWERED = 0.9          # the customer answered the agent's question with it
+    PROPOSED = 0.85         # the agent proposed it and the customer agreed
+    CONFIRMED_BONUS = 0.06  # the agent read it back and the customer confirmed
+    SAID_WITH_CUE = 0.7     # said next to the field's own words, not in answer to a question
+    ONLY_VALUE = 0.6        # the call's only value of the field's type
+    LOOSE_TYPES = {FieldType.STRING: 0.08, FieldType.BOOLEAN: 0.04}  # less sure of free text and yes/no
+    UNSEALED = 0.5          # personal data the vault did not keep: the value cannot be delivered
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    candidate: Candidate
+    confidence: float
+    evidence: tuple[int, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Cues:
+    phrases: tuple[str, ...]
+    specific: tuple[re.Pattern[str], ...]  # the field's own words (stems)
+    described: tuple[re.Pattern[str], ...]  # its description's words
+
+
+class SlotFiller:
+    def __init__(self, schema: FieldSchema) -> None:
+        self.schema = schema
+        self._cues = {spec.name: _cue_words(spec) for spec in schema.fields}
+
+    def fill(self, view: CallView) -> dict[str, FieldResult]:
+        topic = {spec.name: self._topic(spec, view) for spec in self.schema.fields}
+        scores = {spec.name: self._scores(spec, view) for spec in self.schema.fields}
+        sole = {spec.name for spec in self.schema.fields if all(
+            topic[o.name] == 0 for o in self.schema.fields if o.type is spec.type and o is not spec)}
+        return {spec.name: self._fill_one(spec, view, scores, topic, sole) for spec in self.schema.fields}
+
+    def _topic(self, spec: FieldSpec, view: CallView) -> int:
+        """How much the call talks about this field: segments with its own words count 2, with its
+        description's words 1; personal data and fields named only by generic words count as talked about."""
+        cues = self._cues[spec.name]
+        if spec.type in PII_TYPES:
+            return 1
+        own = sum(2 for seg in view.segments if self._mentions(spec, seg))
+        described = sum(1 for seg in view.segments if any(p.search(seg.text) for p in cues.described))
+        return own + described if (cues.specific or cues.phrases[1:]) else max(1, own + described)
+
+    def _scores(self, spec: FieldSpec, view: CallView) -> list[float]:
+        """How much each agent segment asks for the field, plus half a point per segment naming the field in
+        the few before ("who's the payment going to ... and when would you like it to go out")."""
+        own = [self._ask_score(spec, seg, view) if seg.speaker == "agent" else 0.0 for seg in view.segments]
+        said = [1.0 if self._mentions(spec, seg) else 0.0 for seg in view.segments]
+        return [score + (0.5 * min(2.0, sum(said[max(0, i - 4):i])) if score > 0 else 0.0)
+                for i, score in enumerate(own)]
+
+    # -- one field ---------------------------------------------------------------------------------------
+    def _fill_one(self, spec: FieldSpec, view: CallView, scores: dict[str, list[float]], topic: dict[str, int],
+                  sole: set[str]) -> FieldResult:
+        found: _Found | None = None
+        declined = None
+        for q in self._questions(spec, view, scores, topic, sole):
+            if spec.type is FieldType.BOOLEAN and not self._names_field(spec, q):
+                continue  # "would you like ..." asks about many things: a yes/no field's own words must be there
+            answer = self._answer(spec, view, q)
+            if isinstance(answer, str):
+                declined = answer
+            elif answer is not None:
+                found, declined = answer, None
+        if found is None and declined is None:
+            found = self._said(spec, view, only=spec.name in sole and topic[spec.name] > 0)
+        if found is None:
+            missing = declined or ("asked, but no answer was understood" if any(scores[spec.name])
+                                   else "not discussed")
+            return FieldResult(value=None, confidence=0.0, note=missing)
+        found = self._confirmed(spec, view, self._corrected(spec, view, found))
+        confidence = found.confidence - Confidence.LOOSE_TYPES.get(spec.type, 0.0)
+        note = found.note
+        if spec.type in PII_TYPES and found.candidate.sealed is None:
+            confidence = min(confidence, Confidence.UNSEALED)
+            note = f"{PII_TYPES[spec.type]} values are not kept in the PII vault (analyzers.pii.vault_types)"
+        return FieldResult(value=found.candidate.value, confidence=round(confidence, 3),
+                           evidence=sorted(set(found.evidence)), sealed=found.candidate.sealed, note=note)
+
+    def _questions(self, spec: FieldSpec, view: CallView, scores: dict[str, list[float]], topic: dict[str, int],
+                   sole: set[str]) -> list[ViewSegment]:
+        """Agent segments that ask for this field more than for any other field of its type (one point does
+        when no other field of the type comes up in the call); a tie goes to the field the call talks about
+        more."""
+        threshold = 1.0 if spec.name in sole else 2.0
+        rivals = [o for o in self.schema.fields if o.type is spec.type and o is not spec]
+        out = []
+        for seg in view.segments:
+            mine = scores[spec.name][seg.index]
+            if mine < threshold:
+                continue
+            if all(mine > scores[o.name][seg.index] or mine == scores[o.name][seg.index]
+                   and topic[spec.name] >= topic[o.name] for o in rivals):
+                out.append(seg)
+        return out
+
+    def _answer(self, spec: FieldSpec, view: CallView, question: ViewSegment) -> _Found | str | None:
+        """The value the customer gave in answer, a reason they gave none (declined), or None."""
+        replies = _replies(view, question.index)
+        found = self._reply(spec, view, question, replies)
+        if found is None and replies and spec.type not in PII_TYPES:
+            # an answer the redactor withheld ("twelve fifty" read as digits) or that was not understood, which
+            # the agent reads back and the customer confirms
+            found = self._read_back(spec, view, replies[-1].index, (question.index, replies[-1].index))
+        return found
+
+    def _read_back(self, spec: FieldSpec, view: CallView, after: int, evidence: tuple[int, ...]) -> _Found | None:
+        nxt = next((s for s in view.segments[after + 1:after + 3] if s.speaker == "agent"), None)
+        if nxt is None:
+            return None
+        said = read_values(spec, nxt, call_date=view.call_date, loose=False)
+        reply = _replies(view, nxt.index)[:1]
+        if len({c.value for c in said}) == 1 and reply and YES.search(reply[0].text):
+            return _Found(said[0], Confidence.PROPOSED, (*evidence, nxt.index, reply[0].index))
+        return None
+
+    def _reply(self, spec: FieldSpec, view: CallView, question: ViewSegment, replies: list[ViewSegment]
+               ) -> _Found | str | None:
+        for seg in replies:
+            if _DECLINE.search(seg.text):
+                return "the customer declined to give it"
+            candidates = read_values(spec, seg, call_date=view.call_date, loose=True)
+            if candidates:
+                return _Found(_pick(seg, candidates), Confidence.ANSWERED, (question.index, seg.index))
+            if spec.type is FieldType.BOOLEAN:
+                continue
+            # a value the agent proposes ("the earliest is tomorrow, would that work"), when the question
+            # names the field or offers nothing else
+            proposal = read_values(spec, question, call_date=view.call_date, loose=False)
+            if len({c.value for c in proposal}) == 1 and YES.search(seg.text) and (
+                    self._mentions(spec, question) or spec.type in (FieldType.DATE, FieldType.TIME)):
+                return _Found(proposal[0], Confidence.PROPOSED, (question.index, seg.index))
+            if NO.search(seg.text):
+                continue
+        return None
+
+    def _said(self, spec: FieldSpec, view: CallView, *, only: bool) -> _Found | None:
+        """A value said without a question: next to the field's words, or (``only``: the field is the one of
+        its type the call talks about) the call's only value of its type."""
+        with_cue: list[tuple[Candidate, ViewSegment]] = []
+        every: list[Candidate] = []
+        for seg in view.segments:
+            candidates = read_values(spec, seg, call_date=view.call_date, loose=False)
+            every.extend(candidates)
+            if candidates and (self._mentions(spec, seg) or spec.type is FieldType.ENUM and seg.speaker == "customer"):
+                with_cue.extend((c, seg) for c in candidates)
+        if with_cue:
+            candidate, seg = with_cue[-1]
+            cut = 0.0 if seg.speaker == "customer" else 0.05
+            return _Found(candidate, Confidence.SAID_WITH_CUE - cut, (seg.index,))
+        values = {c.value for c in every}
+        if len(values) == 1 and only and spec.type not in (FieldType.BOOLEAN, FieldType.STRING, FieldType.NUMBER):
+            return _Found(every[-1], Confidence.ONLY_VALUE, tuple(c.segment for c in every),
+                          note="the call's only value of this type; nobody named the field")
+        return None
+
+    def _corrected(self, spec: FieldSpec, view: CallView, found: _Found) -> _Found:
+        """The customer changing the value a few turns later ("oh wait ... can we do friday instead")."""
+        start = max(found.evidence) + 1
+        for seg in view.segments[start:start + _LATER]:
+            if seg.speaker != "customer" or not _CORRECTION.search(seg.text):
+                continue
+            candidates = read_values(spec, seg, call_date=view.call_date, loose=True)
+            corrected = _after_correction(seg, candidates)
+            if corrected is not None and corrected.value != found.candidate.value:
+                return _Found(corrected, found.confidence, (*found.evidence, seg.index), found.note)
+        return found
+
+    def _confirmed(self, spec: FieldSpec, view: CallView, found: _Found) -> _Found:
+        """An agent read-back the customer confirms: the same value gets more confidence; another single value
+        replaces it (the customer agreed to the agent's reading)."""
+        start = max(found.evidence) + 1
+        for seg in view.segments[start:start + _LATER]:
+            if seg.speaker != "agent":
+                continue
+            said = read_values(spec, seg, call_date=view.call_date, loose=False)
+            reply = _replies(view, seg.index)[:1]
+            if not said or not reply or not YES.search(reply[0].text):
+                continue
+            evidence = (*found.evidence, seg.index, reply[0].index)
+            bonus = min(0.97, found.confidence + Confidence.CONFIRMED_BONUS)
+            if any(c.value == found.candidate.value for c in said):
+                return _Found(found.candidate, bonus, evidence, found.note)
+            if len({c.value for c in said}) == 1 and spec.type not in PII_TYPES:
+                return _Found(said[0], found.confidence, evidence, found.note)
+        return found
+
+    # -- cues ----------------------------------------------------------------------------------------------
+    def _ask_score(self, spec: FieldSpec, seg: ViewSegment, view: CallView) -> float:
+        text = f" {seg.text.lower()} "
+        cues = self._cues[spec.name]
+        score = sum(2.0 for p in cues.phrases if p in text)
+        score += sum(1.0 for p in cues.specific if p.search(text)) + sum(0.5 for p in cues.described
+                                                                         if p.search(text))
+        if any(cue in text for cue in _TYPE_CUES[spec.type]):
+            score += 1.0
+        if spec.type is FieldType.ENUM and sum(1 for v in spec.values if v.lower() in text) >= 2:
+            score += 2.0  # "checking or savings?"
+        elif spec.type in (FieldType.TIME, FieldType.DATE, FieldType.MONEY) and len(
+                {c.value for c in read_values(spec, seg, call_date=view.call_date, loose=False)}) >= 2:
+            score += 1.0  # options offered: "nine am or eleven am"
+        return score
+
+    def _names_field(self, spec: FieldSpec, seg: ViewSegment) -> bool:
+        """Its own words or its description's."""
+        return self._mentions(spec, seg) or any(p.search(seg.text) for p in self._cues[spec.name].described)
+
+    def _mentions(self, spec: FieldSpec, seg: ViewSegment) -> bool:
+        cues = self._cues[spec.name]
+        text = seg.text.lower()
+        return any(p in text for p in cues.phrases) or any(p.search(text) for p in cues.specific)
+
+
+def _cue_words(spec: FieldSpec) -> _Cues:
+    """The phrases (label, ``ask``), the field's own words and its description's words, as stems ("payment"
+    matches "pay", "paying", "payee")."""
+    phrases = (spec.label.lower(), *(a.lower() for a in spec.ask))
+    name_words = [w for w in spec.label.lower().split() if w not in _STOP]
+    described = [w for w in re.findall(r"[a-z]+", spec.description.lower()) if w not in _STOP and len(w) > 2]
+    specific = list(dict.fromkeys(w for w in name_words if w not in _GENERIC))
+    others = [w for w in dict.fromkeys(described) if w not in specific and w not in _GENERIC]
+    return _Cues(phrases=phrases, specific=tuple(_stem_pattern(w) for w in specific),
+                 described=tuple(_stem_pattern(w) for w in others))
+
+
+def _stem_pattern(word: str) -> re.Pattern[str]:
+    stem = word
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: -len(suffix)]
+            break
+    return re.compile(rf"\b{re.escape(stem)}", re.I)
+
+
+def _replies(view: CallView, index: int) -> list[ViewSegment]:
+    """The customer's segments right after the agent's segment ``index`` (up to the agent's next turn but
+    one: the agent may acknowledge before the customer finishes)."""
+    out: list[ViewSegment] = []
+    agent_turns = 0
+    for seg in view.segments[index + 1:]:
+        if seg.speaker == "agent":
+            agent_turns += 1
+            if agent_turns > 1 or out:
+                break
+            continue
+        out.append(seg)
+        if len(out) >= _ANSWER_SEGMENTS:
+            break
+    return out
+
+
+def _after_correction(seg: ViewSegment, candidates: Sequence[Candidate]) -> Candidate | None:
+    """The first value after the last correction cue that has one after it."""
+    ordered = sorted(candidates, key=lambda c: c.start)
+    for m in reversed(list(_CORRECTION.finditer(seg.text))):
+        later = [c for c in ordered if c.start >= m.end()]
+        if later:
+            return later[0]
+    return None
+
+
+def _pick(seg: ViewSegment, candidates: Sequence[Candidate]) -> Candidate:
+    """The first value in the answer, or the one after a correction ("two fifty, no wait, three hundred")."""
+    return _after_correction(seg, candidates) or sorted(candidates, key=lambda c: c.start)[0]
