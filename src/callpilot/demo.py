@@ -54,8 +54,23 @@ def find_demo_kb() -> Path | None:
     return None
 
 
+def with_example_fields(settings: Settings) -> Settings:
+    """The example CRM field schema (examples/aftercall/fields.yaml) for the post-call job, unless the
+    settings name one."""
+    options = dict(settings.analyzers.get("aftercall", {}))
+    if options.get("fields_file"):
+        return settings
+    for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        schema = root / "examples" / "aftercall" / "fields.yaml"
+        if schema.is_file():
+            options["fields_file"] = str(schema)
+            return settings.model_copy(update={"analyzers": {**settings.analyzers, "aftercall": options}})
+    return settings
+
+
 async def run_demo(settings: Settings, *, call: str, speed: float, keep_serving: bool) -> None:
     transcript = load_transcript(find_sample(call))
+    settings = with_example_fields(settings)
     configure_logging("warning", settings.log_format)
     kb = find_demo_kb()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
@@ -86,6 +101,8 @@ async def run_demo(settings: Settings, *, call: str, speed: float, keep_serving:
                                        on_event=_show)
         typer.echo(f"\n{result.sent} segments acknowledged, {len(result.events)} events streamed back.")
         typer.echo(f"the call's state: curl -H 'X-API-Key: {key}' {base}/v1/calls/{call_id}")
+        typer.echo(f"its wrap-up:      curl -H 'X-API-Key: {key}' {base}/v1/calls/{call_id}/analysis")
+        typer.echo(f"review queue:     curl -H 'X-API-Key: {key}' {base}/v1/reviews")
         if keep_serving:
             typer.echo("serving until Ctrl-C ...")
             await serving

@@ -80,7 +80,10 @@ async def open_runtime(settings: Settings, *, log: EventLog | None = None) -> Ru
         post_call = AfterCallAnalyzer(**options.get(AfterCallAnalyzer.name, {}))
     if calls.vault is not None:
         post_call.engine.use_vault(calls.vault)
-    return Runtime(settings=settings, log=log, hub=hub, calls=calls, aftercall=AfterCallService(calls, post_call))
+    aftercall = AfterCallService(calls, post_call)
+    if post_call in background.analyzers and (resumed := await aftercall.resume()):
+        _log.info("aftercall_resumed", calls=resumed, why="ended before their post-call job ran")
+    return Runtime(settings=settings, log=log, hub=hub, calls=calls, aftercall=aftercall)
 
 
 def analyzer_options(settings: Settings, *, location: tuple[str, str | None] | None = None

@@ -33,8 +33,8 @@ class AfterCallAnalyzer(Analyzer):
     async def analyze(self, call: CallState, event: Event) -> list[Event]:
         if not isinstance(event, CallEnded):
             return []
-        done = call.analyzers.get(self.name)
-        if done is not None and done.get("trigger") == "call_ended":
+        done = call.analyzers.get(self.name) or {}
+        if done.get("end_revision") is not None:
             return []  # this call's end was analyzed already: the job ran twice
         return await self.run(call, trigger="call_ended")
 

@@ -22,10 +22,11 @@ _ROLE_WORDS = {"customer", "agent", "caller", "representative", "rep", "customer
 def sentence_support(text: str, cited: Sequence[str]) -> float:
     """The share of the sentence's content words (role words aside) found in the cited segments, with a
     crude suffix-stripping so "charged" matches "charge"."""
-    words = [w for w in content_words(text) if w not in _ROLE_WORDS]
+    words = [w.removesuffix("'s") for w in content_words(text)]
+    words = [w for w in words if w not in _ROLE_WORDS]
     if not words:
         return 1.0
-    pool = {_stem(w) for t in cited for w in content_words(t)}
+    pool = {_stem(w.removesuffix("'s")) for t in cited for w in content_words(t)}
     return sum(1 for w in words if _stem(w) in pool) / len(words)
 
 

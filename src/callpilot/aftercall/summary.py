@@ -63,11 +63,14 @@ class ExtractiveSummarizer:
         if not segments:
             return None
         pool = list(segments)
-        if early:
-            cut = max(1, math.ceil(len(pool) * 0.5))
-            pool = pool[:cut]
-        best = max(pool, key=lambda s: (scores[s.index], -s.index))
-        return best if scores[best.index] > 0 else segments[0]
+        if not early:
+            best = max(pool, key=lambda s: (scores[s.index], -s.index))
+            return best if scores[best.index] > 0 else segments[0]
+        # the issue is stated early: the customer's first substantive segments weigh most
+        pool = pool[:max(1, math.ceil(len(pool) * 0.5))]
+        weighted = {s.index: scores[s.index] / (1 + 0.3 * rank) for rank, s in enumerate(pool)}
+        best = max(pool, key=lambda s: (weighted[s.index], -s.index))
+        return best if weighted[best.index] > 0 else segments[0]
 
     @staticmethod
     def _closing(view: CallView, actions: Sequence[ActionItem], used: set[int]) -> SummarySentence | None:

@@ -12,10 +12,12 @@ from pydantic import BaseModel, Field
 from callpilot.aftercall.analyzer import AfterCallAnalyzer
 from callpilot.aftercall.fields.edits import normalize_edit
 from callpilot.aftercall.fields.schema import PII_TYPES
+from callpilot.bus.base import Job
 from callpilot.core.errors import CallStillLive, ConcurrencyConflict, InvalidInput, NotFound, StaleRevision
+from callpilot.core.logging import get_logger
 from callpilot.domain.analysis import FieldValue, Resolution
 from callpilot.domain.call import CallState
-from callpilot.domain.events import Event, RecordedEvent
+from callpilot.domain.events import CallEnded, Event, RecordedEvent
 from callpilot.domain.events.aftercall import (
     AnalysisApproved,
     AnalysisEdited,
@@ -28,6 +30,7 @@ from callpilot.service.calls import CallService
 __all__ = ["AfterCallService", "AnalysisEdit", "ReviewItem"]
 
 _RETRIES = 5
+log = get_logger(__name__)
 
 
 class AnalysisEdit(BaseModel):
@@ -60,6 +63,23 @@ class ReviewItem(BaseModel):
 class AfterCallService:
     def __init__(self, calls: CallService, analyzer: AfterCallAnalyzer) -> None:
         self.calls, self.analyzer = calls, analyzer
+
+    async def resume(self) -> int:
+        """Queue the post-call job again for every ended call it never analyzed (the process stopped between
+        the end and the analysis: the in-process queue does not survive a restart). How many were queued."""
+        ended: dict[str, RecordedEvent] = {}
+        analyzed: set[str] = set()
+        for recorded in await self.calls.read_all([CallEnded.type_name(), CallAnalyzed.type_name()]):
+            if isinstance(recorded.event, CallEnded):
+                ended[recorded.call_id] = recorded
+            elif isinstance(recorded.event, CallAnalyzed) and recorded.event.trigger == "call_ended":
+                analyzed.add(recorded.call_id)
+        pending = [r for call_id, r in ended.items() if call_id not in analyzed]
+        for recorded in pending:
+            job = Job(call_id=recorded.call_id, seq=recorded.seq, trace_id=recorded.trace_id)
+            if not await self.calls.work_queue.submit(job, wait_seconds=5.0):
+                log.warning("aftercall_resume_queue_full", call_id=recorded.call_id)
+        return len(pending)
 
     async def analyze(self, call_id: str, *, trace_id: str | None) -> CallState:
         """Run the engine now (again) on an ended call; a new revision goes through review like the first."""

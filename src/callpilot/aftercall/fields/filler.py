@@ -32,9 +32,8 @@ _SCHEDULING = ("does that work", "would that work", "works for you", "available"
 _TYPE_CUES: dict[FieldType, tuple[str, ...]] = {
     FieldType.MONEY: ("how much", "amount", "charge"),
     FieldType.NUMBER: ("how many", "number of"),
-    FieldType.DATE: ("what date", "which date", "when", "what day", "which day", "date", "schedule", *_SCHEDULING),
-    FieldType.TIME: ("what time", "which time", "morning or afternoon", "time works", "slot", "window",
-                     *_SCHEDULING),
+    FieldType.DATE: ("what date", "which date", "what day", "which day"),
+    FieldType.TIME: ("what time", "which time", "morning or afternoon", "time works", "slot", "window"),
     FieldType.WEEKDAY: ("which day", "what day", "days", "day of the week", "weekday"),
     FieldType.PHONE: ("phone", "number to reach", "reach you", "call you back", "callback", "best number"),
     FieldType.EMAIL: ("email", "e-mail", "e mail"),
@@ -43,6 +42,11 @@ _TYPE_CUES: dict[FieldType, tuple[str, ...]] = {
                         "turn on"),
     FieldType.ENUM: ("which", "what kind", "what type"),
     FieldType.STRING: ("who", "what's the name", "name of", "which company"),
+}
+# Words that may ask for a value of the type but often ask something else ("when did it start"): half a point.
+_WEAK_TYPE_CUES: dict[FieldType, tuple[str, ...]] = {
+    FieldType.DATE: ("when", "date", "schedule", *_SCHEDULING),
+    FieldType.TIME: ("when", *_SCHEDULING),
 }
 _CORRECTION = re.compile(r"\b(?:no wait|wait|actually|sorry|make that|make it|i mean|rather|scratch that|"
                          r"change (?:that|it) to|no no|don't use (?:that|this)(?: one)?|use my|instead)\b", re.I)
@@ -143,7 +147,10 @@ class SlotFiller:
         """Agent segments that ask for this field more than for any other field of its type (one point does
         when no other field of the type comes up in the call); a tie goes to the field the call talks about
         more."""
-        threshold = 1.0 if spec.name in sole else 2.0
+        # half a point ("when would you like it sent") is enough for the one date or time field the call talks
+        # about; a point for the only field of its type; two when fields of the type compete
+        weak_enough = topic[spec.name] > 0 and spec.type in _WEAK_TYPE_CUES
+        threshold = (0.5 if weak_enough else 1.0) if spec.name in sole else 2.0
         rivals = [o for o in self.schema.fields if o.type is spec.type and o is not spec]
         out = []
         for seg in view.segments:
@@ -255,6 +262,8 @@ class SlotFiller:
                                                                          if p.search(text))
         if any(cue in text for cue in _TYPE_CUES[spec.type]):
             score += 1.0
+        elif any(re.search(rf"\b{cue}\b", text) for cue in _WEAK_TYPE_CUES.get(spec.type, ())):
+            score += 0.5
         if spec.type is FieldType.ENUM and sum(1 for v in spec.values if v.lower() in text) >= 2:
             score += 2.0  # "checking or savings?"
         elif spec.type in (FieldType.TIME, FieldType.DATE, FieldType.MONEY) and len(

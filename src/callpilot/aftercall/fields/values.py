@@ -49,6 +49,7 @@ _NTH_AFTER = re.compile(r",?\s+(?:the\s+)?(\d{1,2}(?:st|nd|rd|th)|(?:twenty |thi
                         r"fifth|sixth|seventh|eighth|ninth)|tenth|eleventh|twelfth|[a-z]+teenth|twentieth|thirtieth)\b",
                         re.I)
 _TODAY = re.compile(r"\btoday\b", re.I)
+_NOT_A_NAME = re.compile(r"(?:my|our|your|his|her|their|this|that|it|i|we|let's|let)\b", re.I)
 _DIGITS_OR_MONEY = re.compile(r"[\d$€£]|\b(?:hundred|thousand|dollars?)\b", re.I)
 
 
@@ -297,8 +298,9 @@ def _string(spec: FieldSpec, seg: ViewSegment, call_date: date | None, loose: bo
     text = re.split(r"[.,;]| but | and | so ", seg.text)[0]
     stripped = _LEAD_IN.sub("", text.strip())
     stripped = _TAIL.sub("", stripped).strip(" ,.")
-    if not stripped or len(stripped.split()) > 6 or "[" in stripped or _DIGITS_OR_MONEY.search(stripped):
-        return []
+    if not stripped or len(stripped.split()) > 6 or "[" in stripped or _DIGITS_OR_MONEY.search(stripped) \
+            or _quantities(stripped) or _NOT_A_NAME.match(stripped) or YES.match(stripped) or NO.match(stripped):
+        return []  # a number, a description ("my landlord") or a yes/no is no name
     start = seg.text.find(stripped)
     return [Candidate(_proper(stripped), seg.index, max(start, 0), max(start, 0) + len(stripped))]
 

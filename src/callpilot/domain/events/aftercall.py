@@ -81,6 +81,8 @@ def _analyzed(analyzers: dict[str, Any], event: CallAnalyzed, seq: int) -> None:
         "engine": event.analysis.engine, "fallback_reason": event.fallback_reason,
         "usage": event.usage.model_dump() if event.usage else None,
         "runs": previous.get("runs", 0) + 1,
+        # the revision the post-call job made when the call ended (a job delivered twice finds it here)
+        "end_revision": event.revision if event.trigger == "call_ended" else previous.get("end_revision"),
     }
 
 
