@@ -18,7 +18,8 @@ def test_defaults() -> None:
     settings = load_settings()
     assert settings.database_url == DEFAULT_DATABASE_URL
     assert settings.api_key is None and settings.pipeline.inline == [
-        "pii", "rules", "sentiment", "signals", "talk_stats"] and settings.pipeline.background == ["context", "assist"]
+        "pii", "rules", "sentiment", "signals", "talk_stats"] and settings.pipeline.background == [
+        "context", "assist", "aftercall"]
 
 
 def test_flags_beat_environment_beat_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,4 +65,4 @@ def test_the_example_settings_file_loads() -> None:
 
     built = build_analyzers([*settings.pipeline.inline, *settings.pipeline.background], analyzer_options(settings))
     assert [a.name for a in built] == ["pii", "rules", "sentiment", "signals", "talk_stats", "context",
-                                        "assist"]
+                                        "assist", "aftercall"]

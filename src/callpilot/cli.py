@@ -84,13 +84,15 @@ def replay(
     concurrency: Annotated[int, typer.Option(help="copies of each file replayed at once", min=1)] = 1,
     api_key: ApiKeyOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print a summary only, not every event")] = False,
+    wrap_up_seconds: Annotated[float, typer.Option(
+        help="after the call ends, how long to wait for its after-call analysis (0: stop at the end)", min=0)] = 10.0,
 ) -> None:
     """Replay transcript files against a running server, as an ACD would, printing the events streamed back."""
     from callpilot.replay.runner import replay_files
 
     try:
         ok = asyncio.run(replay_files(files, url=url, speed=speed, concurrency=concurrency, api_key=api_key,
-                                      quiet=quiet))
+                                      quiet=quiet, wrap_up_seconds=wrap_up_seconds))
     except CallpilotError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -125,8 +127,8 @@ def demo(
 @app.command()
 def bench(
     sections: Annotated[list[str] | None, typer.Argument(
-        help="sections to run: pipeline, inline, rules, signals, sentiment, pii, intent, retrieval, assist "
-             "(default: all)")] = None,
+        help="sections to run: pipeline, inline, rules, signals, sentiment, pii, intent, retrieval, assist, "
+             "aftercall (default: all)")] = None,
     smoke: Annotated[bool, typer.Option("--smoke", help="a few seconds each, to check the harness; writes "
                                                          "nothing unless --out is given")] = False,
     calls: Annotated[int, typer.Option(help="pipeline: concurrent calls")] = 50,

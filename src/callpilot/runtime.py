@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from callpilot.aftercall.analyzer import AfterCallAnalyzer
+from callpilot.analyzers.context import ContextAnalyzer
 from callpilot.analyzers.pii.analyzer import PiiAnalyzer
 from callpilot.analyzers.registry import build_analyzers
 from callpilot.assist.knowledge import KnowledgeService, knowledge_for
@@ -80,9 +81,14 @@ async def open_runtime(settings: Settings, *, log: EventLog | None = None) -> Ru
         post_call = AfterCallAnalyzer(**options.get(AfterCallAnalyzer.name, {}))
     if calls.vault is not None:
         post_call.engine.use_vault(calls.vault)
+    context = next((a for a in background.analyzers if isinstance(a, ContextAnalyzer)), None)
+    if context is not None:  # one copy of the sentence model in the process
+        post_call.engine.use_encoder(context.encoder)
     aftercall = AfterCallService(calls, post_call)
-    if post_call in background.analyzers and (resumed := await aftercall.resume()):
-        _log.info("aftercall_resumed", calls=resumed, why="ended before their post-call job ran")
+    if post_call in background.analyzers:
+        await asyncio.to_thread(post_call.engine.warm)  # the first call's wrap-up does not wait for the model
+        if resumed := await aftercall.resume():
+            _log.info("aftercall_resumed", calls=resumed, why="ended before their post-call job ran")
     return Runtime(settings=settings, log=log, hub=hub, calls=calls, aftercall=aftercall)
 
 

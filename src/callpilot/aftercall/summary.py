@@ -27,6 +27,8 @@ _OUTCOME = re.compile(r"\b(?:i've|i have|we've|it's|that's|you're) (?:gone ahead
                       r"updated|fixed|processed|resolved|cancell?ed|reset|booked|scheduled|set|all set|sent|submitted|"
                       r"ordered|applied|waived|done)\b", re.I)
 _MAX_WORDS = 32
+_QUESTION = re.compile(r"^(?:what|when|where|who|why|how|which|can|could|would|will|do|does|did|is|are|have|has|"
+                       r"should|may)\b", re.I)
 
 
 class ExtractiveSummarizer:
@@ -111,9 +113,8 @@ def _sentence(seg: ViewSegment, *, lead: str) -> SummarySentence:
     words = text.split()
     if len(words) > _MAX_WORDS:
         text = " ".join(words[:_MAX_WORDS]) + "…"
-    role = "the customer" if seg.speaker == "customer" else "the agent"
     if not text.lower().startswith(("the customer", "the agent")):
-        text = f"{lead} {text}" if not text.lower().startswith(role) else text
+        text = f"{lead.replace(' says', ' asks') if _QUESTION.match(best) else lead} {text}"
     text = text[0].upper() + text[1:]
     if not text.endswith((".", "!", "?", "…")):
         text += "."

@@ -261,7 +261,7 @@ def aftercall_markdown(result: dict[str, Any]) -> list[str]:
                            ("local, without PII redaction", "local_without_redaction")):
             r = summary[key]
             lines.append(f"| {label} | {r['rouge1']:.3f} | {r['rouge2']:.3f} | {r['rougeL']:.3f} |")
-        lines += ["", f"Example ({'dev_0'}): reference \"{summary['example']['reference']}\"; local "
+        lines += ["", f"Example (dev_0): reference \"{summary['example']['reference']}\"; local "
                   f"\"{summary['example']['local']}\"", ""]
     else:
         lines += ["Summary quality: ../shared/data/dialogsum not found; not measured.", ""]

@@ -14,7 +14,8 @@ from typing import Any
 __all__ = ["SECTIONS", "update_report"]
 
 # The sections, in the order the report shows them.
-SECTIONS = ("pipeline", "inline", "rules", "signals", "sentiment", "pii", "intent", "retrieval", "assist")
+SECTIONS = ("pipeline", "inline", "rules", "signals", "sentiment", "pii", "intent", "retrieval", "assist",
+            "aftercall")
 
 _HEADER = [
     "# Benchmarks",

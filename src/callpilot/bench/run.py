@@ -101,9 +101,17 @@ def _assist(smoke: bool) -> Measured | None:
     return None if measured is None else (measured[1], measured[0])
 
 
+def _aftercall(smoke: bool) -> Measured:
+    from callpilot.bench.aftercall import run_aftercall_bench
+
+    result, markdown = run_aftercall_bench(None, smoke=smoke)  # says what it skipped without ../shared/data
+    result["fields"].pop("mistakes", None)  # for development: python -m callpilot.bench.aftercall --mistakes
+    return markdown, result
+
+
 _RUNNERS: dict[str, Callable[[bool], Measured | None]] = {
     "inline": _inline, "rules": _rules, "signals": _signals, "sentiment": _sentiment, "pii": _pii,
-    "intent": _intent, "retrieval": _retrieval, "assist": _assist,
+    "intent": _intent, "retrieval": _retrieval, "assist": _assist, "aftercall": _aftercall,
 }
 
 

@@ -76,7 +76,7 @@ def describe_event(event: dict[str, Any]) -> str:
 
 
 async def replay_files(files: list[Path], *, url: str, speed: float, concurrency: int, api_key: str | None,
-                       quiet: bool) -> bool:
+                       quiet: bool, wrap_up_seconds: float = 10.0) -> bool:
     transcripts = [(path, load_transcript(path)) for path in files]  # fail on a bad file before sending
     run = uuid.uuid4().hex[:6]
 
@@ -90,7 +90,8 @@ async def replay_files(files: list[Path], *, url: str, speed: float, concurrency
             base = transcript.call_id or path.stem
             for copy in range(concurrency):
                 call_id = f"{base}-{run}" + (f"-{copy}" if concurrency > 1 else "")
-                jobs.append(replay_call(client, transcript, call_id=call_id, speed=speed, on_event=show))
+                jobs.append(replay_call(client, transcript, call_id=call_id, speed=speed, on_event=show,
+                                        wrap_up_seconds=wrap_up_seconds))
         results = await asyncio.gather(*jobs, return_exceptions=True)
     ok = True
     for result in results:

@@ -11,6 +11,7 @@ from callpilot.analyzers.pii.vault import Vault
 from callpilot.domain.analysis import CallAnalysis
 from callpilot.domain.call import CallState
 from callpilot.domain.events.aftercall import LlmUsage
+from callpilot.embeddings.base import TextEncoder
 
 __all__ = ["AfterCallEngine", "EngineResult"]
 
@@ -36,6 +37,15 @@ class AfterCallEngine(ABC):
     def use_vault(self, vault: Vault) -> None:
         """The PII vault of the pipeline, for personal field values (opened, normalised, sealed again)."""
         self.vault = vault
+
+    def use_encoder(self, encoder: TextEncoder) -> None:
+        """A sentence encoder already loaded in the process (the context analyzer's), to share; engines
+        without one ignore it."""
+        return None
+
+    def warm(self) -> None:
+        """Load what the first call would otherwise wait for (models); called once at start-up."""
+        return None
 
     @abstractmethod
     async def analyze(self, call: CallState, *, extra_reasons: list[str] | None = None) -> EngineResult:

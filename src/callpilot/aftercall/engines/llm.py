@@ -39,6 +39,7 @@ from callpilot.domain.analysis import (
 )
 from callpilot.domain.call import CallState
 from callpilot.domain.events.aftercall import LlmUsage
+from callpilot.embeddings.base import TextEncoder
 
 __all__ = ["LlmAnswer", "LlmEngine"]
 
@@ -126,6 +127,12 @@ class LlmEngine(AfterCallEngine):
     def use_vault(self, vault: Vault) -> None:
         self.vault = vault
         self.local.use_vault(vault)
+
+    def use_encoder(self, encoder: TextEncoder) -> None:
+        self.local.use_encoder(encoder)
+
+    def warm(self) -> None:
+        self.local.warm()
 
     async def analyze(self, call: CallState, *, extra_reasons: list[str] | None = None) -> EngineResult:
         view = self.local.view(call)

@@ -120,6 +120,12 @@ class LocalEngine(AfterCallEngine):
         return IntentResult(name=prediction.intent, confidence=round(prediction.confidence, 3),
                             segments=[s.index for s in opening])
 
+    def use_encoder(self, encoder: TextEncoder) -> None:
+        self._encoder_factory = lambda: encoder
+
+    def warm(self) -> None:
+        self._load_classifier()
+
     def _load_classifier(self) -> IntentClassifier:
         """Built on first use, once per engine: the sentence model loads here, never per call."""
         if self._classifier is None:
