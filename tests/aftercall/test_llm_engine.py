@@ -4,23 +4,19 @@ token and cost accounting), not a model's judgment."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
 from callpilot.aftercall.batch import BatchAnalyzer
 from callpilot.aftercall.engines import AfterCallOptions, build_engine
 from callpilot.core.errors import AnalyzerError, ConfigError
 from callpilot.core.settings import load_settings
 from tests.aftercall.fixtures import FIELDS_YAML, VAULT_KEY, analyze, transcript
-from tests.api.conftest import free_port
+from tests.fake_llm import FakeLLM, serving_llm
 
 CALL = transcript(
     ("agent", "thanks for calling, how can i help"),
@@ -51,45 +47,11 @@ def good_answer(**changes: Any) -> dict[str, Any]:
     return answer
 
 
-class FakeLLM:
-    """Answers /v1/chat/completions with ``reply(body)`` (content text), or a status code, recording requests."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.replies: list[str] = []
-        self.status, self.delay = 200, 0.0
-        self.app = FastAPI()
-
-        @self.app.post("/v1/chat/completions")
-        async def complete(request: Request) -> JSONResponse:
-            body = await request.json()
-            self.requests.append(body)
-            await asyncio.sleep(self.delay)
-            if self.status != 200:
-                return JSONResponse({"error": {"message": "scripted failure", "type": "server_error"}},
-                                    status_code=self.status)
-            content = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-            return JSONResponse({
-                "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": body["model"],
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": content}}],
-                "usage": {"prompt_tokens": 400, "completion_tokens": 120, "total_tokens": 520}})
-
-
 @pytest.fixture
 async def llm() -> AsyncIterator[tuple[FakeLLM, str]]:
-    fake = FakeLLM()
-    fake.replies = [json.dumps(good_answer())]
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(fake.app, host="127.0.0.1", port=port, log_config=None))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    yield fake, f"http://127.0.0.1:{port}/v1"
-    server.should_exit = True
-    await task
+    fake = FakeLLM(json.dumps(good_answer()), prompt_tokens=400, completion_tokens=120)
+    async with serving_llm(fake) as url:
+        yield fake, url
 
 
 @pytest.fixture

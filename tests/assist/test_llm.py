@@ -3,15 +3,11 @@ downloaded here, so this checks the adapter and the protocol the openai SDK spea
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
 from callpilot.assist.kb.loaders import document_from_markdown
 from callpilot.assist.orchestrator.llm_analyzer import AssistLlmAnalyzer
@@ -19,45 +15,14 @@ from callpilot.core.errors import ConfigError
 from callpilot.core.settings import load_settings
 from callpilot.runtime import Runtime, open_runtime
 from callpilot.service.calls import NewCall, NewSegment
-from tests.api.conftest import free_port
-
-
-class FakeLLM:
-    """Answers /v1/chat/completions with a scripted query (or a status code), recording what it was sent."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.status, self.answer, self.delay = 200, "HomeLink router reboot firmware update", 0.0
-        self.app = FastAPI()
-
-        @self.app.post("/v1/chat/completions")
-        async def complete(request: Request) -> JSONResponse:
-            body = await request.json()
-            self.requests.append(body)
-            await asyncio.sleep(self.delay)
-            if self.status != 200:
-                return JSONResponse({"error": {"message": "scripted failure", "type": "server_error"}},
-                                    status_code=self.status)
-            return JSONResponse({
-                "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": body["model"],
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": f'"{self.answer}"\n'}}],
-                "usage": {"prompt_tokens": 61, "completion_tokens": 7, "total_tokens": 68}})
+from tests.fake_llm import FakeLLM, serving_llm
 
 
 @pytest.fixture
 async def llm() -> AsyncIterator[tuple[FakeLLM, str]]:
-    fake = FakeLLM()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(fake.app, host="127.0.0.1", port=port, log_config=None))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()  # re-raises why it could not start
-        await asyncio.sleep(0.01)
-    yield fake, f"http://127.0.0.1:{port}/v1"
-    server.should_exit = True
-    await task
+    fake = FakeLLM('"HomeLink router reboot firmware update"\n')
+    async with serving_llm(fake) as url:
+        yield fake, url
 
 
 @pytest.fixture

@@ -18,13 +18,13 @@ An unknown type, an enum without values, a duplicate name: a ConfigError naming 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from callpilot.core.entries import describe_errors, validate_entries
 from callpilot.core.errors import ConfigError
 from callpilot.core.yamlfile import read_yaml
 
@@ -107,18 +107,8 @@ class FieldSchema(BaseModel):
             if unknown:
                 raise ConfigError(f"{source}: unknown top-level keys {sorted(unknown)} (expected 'fields')")
             entries = entries.get("fields") or []
-        if not isinstance(entries, Sequence) or isinstance(entries, str | bytes):
-            raise ConfigError(f"{source}: expected a list of fields ({{name, type, ...}}), "
-                              f"got {type(entries).__name__}")
-        specs = []
-        for index, entry in enumerate(entries):
-            label = f"field {index + 1}"
-            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-                label += f" ({entry['name']!r})"
-            try:
-                specs.append(FieldSpec.model_validate(entry))
-            except ValidationError as exc:
-                raise ConfigError(f"{source}: bad {label}: {_describe(exc)}") from exc
+        specs = validate_entries(FieldSpec, entries, source=source, kind="field",
+                                 expected="fields ({name, type, ...})", describe=_describe)
         try:
             return cls(fields=tuple(specs))
         except ValidationError as exc:
@@ -126,14 +116,13 @@ class FieldSchema(BaseModel):
 
 
 def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"] if p != "fields") or "value"
-        message = err["msg"]
-        if err["type"] == "enum":
-            message = f"unknown type {err.get('input')!r}; the types are {', '.join(t.value for t in FieldType)}"
-        parts.append(f"{where}: {message}")
-    return "; ".join(parts)
+    return describe_errors(exc, container="fields", message=_unknown_type)
+
+
+def _unknown_type(err: dict[str, Any]) -> str | None:
+    if err["type"] == "enum":
+        return f"unknown type {err.get('input')!r}; the types are {', '.join(t.value for t in FieldType)}"
+    return None
 
 
 def load_field_schema(path: str | Path | None) -> FieldSchema:

@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from callpilot.core.entries import describe_errors, validate_entries
 from callpilot.core.errors import ConfigError
 from callpilot.core.yamlfile import read_yaml
 
@@ -93,18 +94,8 @@ class Taxonomy(BaseModel):
     @classmethod
     def from_entries(cls, entries: Sequence[Any], *, source: str = "taxonomy") -> Taxonomy:
         """Validate raw entries (dicts), naming the bad entry in the error."""
-        if not isinstance(entries, Sequence) or isinstance(entries, str | bytes):
-            raise ConfigError(f"{source}: expected a list of intents ({{name, description, examples}}), "
-                              f"got {type(entries).__name__}")
-        intents = []
-        for index, entry in enumerate(entries):
-            label = f"entry {index + 1}"
-            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-                label += f" ({entry['name']!r})"
-            try:
-                intents.append(Intent.model_validate(entry))
-            except ValidationError as exc:
-                raise ConfigError(f"{source}: bad intent {label}: {_describe(exc)}") from exc
+        intents = validate_entries(Intent, entries, source=source, kind="intent entry",
+                                   expected="intents ({name, description, examples})", describe=_describe)
         try:
             return cls(intents=tuple(intents))
         except ValidationError as exc:
@@ -112,11 +103,7 @@ class Taxonomy(BaseModel):
 
 
 def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"] if p != "intents") or "value"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
+    return describe_errors(exc, container="intents")
 
 
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
