@@ -172,3 +172,18 @@ async def test_a_required_field_below_the_threshold_goes_to_review(tmp_path: Pat
     assert amount["value"] == "$200.00" and amount["confidence"] < 0.8
     assert analysis["needs_review"]
     assert any(r.startswith("fields.payment_amount: confidence") for r in analysis["review_reasons"])
+
+
+async def test_meaning_decides_between_fields_of_one_type(tmp_path: Path) -> None:
+    two_dates = """
+fields:
+  - {name: payment_date, type: date, description: when the payment is made or scheduled}
+  - {name: visit_date, type: date, description: date of the service appointment or technician visit}
+"""
+    b = batch(tmp_path, fields=two_dates)
+    _state, analysis = await analyze(b, transcript(
+        ("customer", "my kitchen outlets stopped working"),
+        ("agent", "i can get an electrician out to your house on friday, does that work"),
+        ("customer", "yes friday works")))
+    assert analysis["fields"]["visit_date"]["value"] == "2026-11-20"
+    assert analysis["fields"]["payment_date"]["value"] is None

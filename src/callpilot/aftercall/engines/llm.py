@@ -13,6 +13,7 @@ engine's result, with the reason recorded and the call sent to review.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, Literal
 
@@ -145,8 +146,8 @@ class LlmEngine(AfterCallEngine):
             reason = f"the LLM engine failed ({exc}); this is the local engine's result"
             local = await self.local.analyze(call, extra_reasons=[*(extra_reasons or []), reason])
             return EngineResult(analysis=local.analysis, usage=usage.done(self.prices), fallback_reason=str(exc))
-        return EngineResult(analysis=self._ground(view, answer, list(extra_reasons or [])),
-                            usage=usage.done(self.prices))
+        analysis = await asyncio.to_thread(self._ground, view, answer, list(extra_reasons or []))
+        return EngineResult(analysis=analysis, usage=usage.done(self.prices))
 
     # -- the request ---------------------------------------------------------------------------------------
     async def _ask(self, view: CallView, usage: _Usage) -> LlmAnswer:

@@ -52,7 +52,7 @@ class LocalEngine(AfterCallEngine):
                  model_path: str | Path | None = None) -> None:
         self.schema, self.taxonomy, self.review = schema, taxonomy, review
         self.extractor = EntityExtractor(products=products)
-        self.filler = SlotFiller(schema)
+        self.filler = SlotFiller(schema, encoder=self._encoder)
         self.actions = ActionItemFinder()
         self.judge = OutcomeJudge(dispositions)
         self.dispositions = self.judge.dispositions
@@ -67,7 +67,9 @@ class LocalEngine(AfterCallEngine):
     async def analyze(self, call: CallState, *, extra_reasons: list[str] | None = None) -> EngineResult:
         view = self.view(call)
         intent = await self._intent(view)
-        return EngineResult(analysis=self.build(view, intent, extra_reasons=extra_reasons))
+        # off the event loop: the rules are quick, but a field question may need a sentence embedding
+        analysis = await asyncio.to_thread(self.build, view, intent, extra_reasons=extra_reasons)
+        return EngineResult(analysis=analysis)
 
     def build(self, view: CallView, intent: IntentResult, *, extra_reasons: list[str] | None = None) -> CallAnalysis:
         actions = self.actions.find(view)
@@ -125,6 +127,10 @@ class LocalEngine(AfterCallEngine):
 
     def warm(self) -> None:
         self._load_classifier()
+
+    def _encoder(self) -> TextEncoder:
+        """The sentence encoder: shared with the context analyzer when it runs, else loaded here once."""
+        return self._load_classifier().encoder
 
     def _load_classifier(self) -> IntentClassifier:
         """Built on first use, once per engine: the sentence model loads here, never per call."""

@@ -15,13 +15,14 @@ threshold goes to a human.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from callpilot.aftercall.fields.schema import PII_TYPES, FieldSchema, FieldSpec, FieldType
 from callpilot.aftercall.fields.values import NO, YES, Candidate, read_values
 from callpilot.aftercall.view import CallView, ViewSegment
 from callpilot.domain.analysis import FieldResult
+from callpilot.embeddings.base import TextEncoder, Vectors
 
 __all__ = ["Confidence", "SlotFiller"]
 
@@ -85,9 +86,19 @@ class _Cues:
 
 
 class SlotFiller:
-    def __init__(self, schema: FieldSchema) -> None:
+    """``encoder`` (optional) settles which of several fields of one type a question asks for, by meaning:
+    "when can you come in" is nearer "date of the service appointment or visit" than "when the payment is
+    made"."""
+
+    SEMANTIC_BONUS: float = 1.5
+    SEMANTIC_MARGIN: float = 0.05
+
+    def __init__(self, schema: FieldSchema, *, encoder: Callable[[], TextEncoder] | None = None) -> None:
         self.schema = schema
         self._cues = {spec.name: _cue_words(spec) for spec in schema.fields}
+        self._encoder = encoder
+        self._labels: dict[str, Vectors] = {}
+        self._shared = {t for t in FieldType if sum(1 for f in schema.fields if f.type is t) > 1}
 
     def fill(self, view: CallView) -> dict[str, FieldResult]:
         topic = {spec.name: self._topic(spec, view) for spec in self.schema.fields}
@@ -111,8 +122,28 @@ class SlotFiller:
         the few before ("who's the payment going to ... and when would you like it to go out")."""
         own = [self._ask_score(spec, seg, view) if seg.speaker == "agent" else 0.0 for seg in view.segments]
         said = [1.0 if self._mentions(spec, seg) else 0.0 for seg in view.segments]
-        return [score + (0.5 * min(2.0, sum(said[max(0, i - 4):i])) if score > 0 else 0.0)
-                for i, score in enumerate(own)]
+        scores = [score + (0.5 * min(2.0, sum(said[max(0, i - 4):i])) if score > 0 else 0.0)
+                  for i, score in enumerate(own)]
+        if spec.type in self._shared and self._encoder is not None:
+            for i, score in enumerate(scores):
+                if score > 0 and self._nearest(spec.type, view, i) == spec.name:
+                    scores[i] += self.SEMANTIC_BONUS
+        return scores
+
+    def _nearest(self, kind: FieldType, view: CallView, index: int) -> str | None:
+        """The field of type ``kind`` whose label and description are nearest in meaning to the question
+        if it leads the next by ``SEMANTIC_MARGIN``."""
+        assert self._encoder is not None
+        specs = [f for f in self.schema.fields if f.type is kind]
+        encoder = self._encoder()
+        missing = [f for f in specs if f.name not in self._labels]
+        if missing:
+            vectors = encoder.encode([f"{f.label}: {f.description}" for f in missing])
+            self._labels.update({f.name: v for f, v in zip(missing, vectors, strict=True)})
+        context = view.segments[index].text
+        question = encoder.encode([context])[0]
+        ranked = sorted(((float(question @ self._labels[f.name]), f.name) for f in specs), reverse=True)
+        return ranked[0][1] if ranked[0][0] - ranked[1][0] >= self.SEMANTIC_MARGIN else None
 
     # -- one field ---------------------------------------------------------------------------------------
     def _fill_one(self, spec: FieldSpec, view: CallView, scores: dict[str, list[float]], topic: dict[str, int],
