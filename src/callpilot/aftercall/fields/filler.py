@@ -65,7 +65,7 @@ class Confidence:
     PROPOSED = 0.85         # the agent proposed it and the customer agreed
     CONFIRMED_BONUS = 0.06  # the agent read it back and the customer confirmed
     SAID_WITH_CUE = 0.7     # said next to the field's own words, not in answer to a question
-    ONLY_VALUE = 0.6        # the call's only value of the field's type
+    ONLY_VALUE = 0.6        # the call's only phone number (email, address) of the field's type
     LOOSE_TYPES = {FieldType.STRING: 0.08, FieldType.BOOLEAN: 0.04}  # less sure of free text and yes/no
     UNSEALED = 0.5          # personal data the vault did not keep: the value cannot be delivered
 
@@ -102,10 +102,11 @@ class SlotFiller:
 
     def fill(self, view: CallView) -> dict[str, FieldResult]:
         topic = {spec.name: self._topic(spec, view) for spec in self.schema.fields}
+        named = {spec.name for spec in self.schema.fields if any(self._mentions(spec, seg) for seg in view.segments)}
         scores = {spec.name: self._scores(spec, view) for spec in self.schema.fields}
         sole = {spec.name for spec in self.schema.fields if all(
             topic[o.name] == 0 for o in self.schema.fields if o.type is spec.type and o is not spec)}
-        return {spec.name: self._fill_one(spec, view, scores, topic, sole) for spec in self.schema.fields}
+        return {spec.name: self._fill_one(spec, view, scores, topic, sole, named) for spec in self.schema.fields}
 
     def _topic(self, spec: FieldSpec, view: CallView) -> int:
         """How much the call talks about this field: segments with its own words count 2, with its
@@ -147,10 +148,10 @@ class SlotFiller:
 
     # -- one field ---------------------------------------------------------------------------------------
     def _fill_one(self, spec: FieldSpec, view: CallView, scores: dict[str, list[float]], topic: dict[str, int],
-                  sole: set[str]) -> FieldResult:
+                  sole: set[str], named: set[str]) -> FieldResult:
         found: _Found | None = None
         declined = None
-        for q in self._questions(spec, view, scores, topic, sole):
+        for q in self._questions(spec, view, scores, topic, sole, weak_enough=spec.name in named):
             if spec.type is FieldType.BOOLEAN and not self._names_field(spec, q):
                 continue  # "would you like ..." asks about many things: a yes/no field's own words must be there
             answer = self._answer(spec, view, q)
@@ -160,6 +161,8 @@ class SlotFiller:
                 found, declined = answer, None
         if found is None and declined is None:
             found = self._said(spec, view, only=spec.name in sole and topic[spec.name] > 0)
+        if found is None and declined is None and spec.type is FieldType.STRING:
+            found = self._echoed(spec, view, only=spec.name in sole and topic[spec.name] > 0)
         if found is None:
             missing = declined or ("asked, but no answer was understood" if any(scores[spec.name])
                                    else "not discussed")
@@ -174,13 +177,13 @@ class SlotFiller:
                            evidence=sorted(set(found.evidence)), sealed=found.candidate.sealed, note=note)
 
     def _questions(self, spec: FieldSpec, view: CallView, scores: dict[str, list[float]], topic: dict[str, int],
-                   sole: set[str]) -> list[ViewSegment]:
+                   sole: set[str], *, weak_enough: bool) -> list[ViewSegment]:
         """Agent segments that ask for this field more than for any other field of its type (one point does
         when no other field of the type comes up in the call); a tie goes to the field the call talks about
         more."""
-        # half a point ("when would you like it sent") is enough for the one date or time field the call talks
-        # about; a point for the only field of its type; two when fields of the type compete
-        weak_enough = topic[spec.name] > 0 and spec.type in _WEAK_TYPE_CUES
+        # half a point ("when would you like the payment sent") is enough for the one date or time field the
+        # call names; a point for the only field of its type; two when fields of the type compete
+        weak_enough = weak_enough and spec.type in _WEAK_TYPE_CUES
         threshold = (0.5 if weak_enough else 1.0) if spec.name in sole else 2.0
         rivals = [o for o in self.schema.fields if o.type is spec.type and o is not spec]
         out = []
@@ -209,8 +212,14 @@ class SlotFiller:
             return None
         said = read_values(spec, nxt, call_date=view.call_date, loose=False)
         reply = _replies(view, nxt.index)[:1]
-        if len({c.value for c in said}) == 1 and reply and YES.search(reply[0].text):
+        if not said or not reply:
+            return None
+        if len({c.value for c in said}) == 1 and YES.search(reply[0].text):
             return _Found(said[0], Confidence.PROPOSED, (*evidence, nxt.index, reply[0].index))
+        if _CORRECTION.search(reply[0].text) or NO.search(reply[0].text):  # "oh wait no, it's four ninety two fifty"
+            corrected = read_values(spec, reply[0], call_date=view.call_date, loose=True)
+            if corrected:
+                return _Found(_pick(reply[0], corrected), Confidence.ANSWERED, (*evidence, nxt.index, reply[0].index))
         return None
 
     def _reply(self, spec: FieldSpec, view: CallView, question: ViewSegment, replies: list[ViewSegment]
@@ -235,7 +244,7 @@ class SlotFiller:
 
     def _said(self, spec: FieldSpec, view: CallView, *, only: bool) -> _Found | None:
         """A value said without a question: next to the field's words, or (``only``: the field is the one of
-        its type the call talks about) the call's only value of its type."""
+        its type the call talks about) the call's only personal value of its type."""
         with_cue: list[tuple[Candidate, ViewSegment]] = []
         every: list[Candidate] = []
         for seg in view.segments:
@@ -244,13 +253,40 @@ class SlotFiller:
             if candidates and (self._mentions(spec, seg) or spec.type is FieldType.ENUM and seg.speaker == "customer"):
                 with_cue.extend((c, seg) for c in candidates)
         if with_cue:
-            candidate, seg = with_cue[-1]
+            # an enum value the customer says first is the one the call is about ("i lost my debit card"), later
+            # ones are asides ("i have a credit card i can use"); other values: the latest word
+            candidate, seg = with_cue[0] if spec.type is FieldType.ENUM else with_cue[-1]
             cut = 0.0 if seg.speaker == "customer" else 0.05
             return _Found(candidate, Confidence.SAID_WITH_CUE - cut, (seg.index,))
         values = {c.value for c in every}
-        if len(values) == 1 and only and spec.type not in (FieldType.BOOLEAN, FieldType.STRING, FieldType.NUMBER):
+        # only for personal data: the call's one phone number is likely the number to call back; the call's one
+        # time or amount was, on the sample calls, as often a transaction's as the field's
+        if len(values) == 1 and only and spec.type in PII_TYPES:
             return _Found(every[-1], Confidence.ONLY_VALUE, tuple(c.segment for c in every),
                           note="the call's only value of this type; nobody named the field")
+        return None
+
+    def _echoed(self, spec: FieldSpec, view: CallView, *, only: bool) -> _Found | None:
+        """A name the customer says and the agent repeats in the next turn ("it's from brightline fitness" -
+        "brightline fitness for eighty four ninety nine"), where the field is talked about (or it is the one
+        text field the call talks about)."""
+        excluded = {v.lower() for f in self.schema.fields for v in f.values}
+        for seg in view.segments:
+            if seg.speaker != "customer":
+                continue
+            echo = next((s for s in view.segments[seg.index + 1:seg.index + 3] if s.speaker == "agent"), None)
+            if echo is None:
+                continue
+            name = _common_name(seg.text, echo.text, excluded)
+            if name is None:
+                continue
+            before = view.segments[seg.index - 1] if seg.index > 0 else None
+            named = any(self._names_field(spec, s) for s in (seg, echo, before) if s is not None)
+            if named or only:
+                start = seg.text.lower().find(name)
+                return _Found(Candidate(_proper(name), seg.index, start, start + len(name)),
+                              Confidence.SAID_WITH_CUE, (seg.index, echo.index),
+                              note="a name the agent repeated; nobody asked for the field")
         return None
 
     def _corrected(self, spec: FieldSpec, view: CallView, found: _Found) -> _Found:
@@ -259,7 +295,8 @@ class SlotFiller:
         for seg in view.segments[start:start + _LATER]:
             if seg.speaker != "customer" or not _CORRECTION.search(seg.text):
                 continue
-            candidates = read_values(spec, seg, call_date=view.call_date, loose=True)
+            # read strictly: a later segment may be answering another question ("zero one six nine" is no time)
+            candidates = read_values(spec, seg, call_date=view.call_date, loose=False)
             corrected = _after_correction(seg, candidates)
             if corrected is not None and corrected.value != found.candidate.value:
                 return _Found(corrected, found.confidence, (*found.evidence, seg.index), found.note)
@@ -363,3 +400,30 @@ def _after_correction(seg: ViewSegment, candidates: Sequence[Candidate]) -> Cand
 def _pick(seg: ViewSegment, candidates: Sequence[Candidate]) -> Candidate:
     """The first value in the answer, or the one after a correction ("two fifty, no wait, three hundred")."""
     return _after_correction(seg, candidates) or sorted(candidates, key=lambda c: c.start)[0]
+
+
+_NAME_WORD = re.compile(r"[a-z][a-z'&-]*")
+_NOT_NAME_WORDS = _STOP | {"i", "you", "my", "your", "we", "our", "me", "that", "this", "um", "uh", "yeah", "okay",
+                           "so", "just", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                           "zero", "oh", "ten", "hundred", "dollars", "got", "see", "set", "up", "thanks",
+                           "thank", "please", "yes", "no", "account", "card", "number", "bill", "charge"}
+
+
+def _common_name(said: str, echo: str, excluded: set[str]) -> str | None:
+    """The longest run of two to five name-like words (no stop words, numbers or placeholders) that both
+    segments say, or None."""
+    words = _NAME_WORD.findall(said.lower())
+    echoed = " " + " ".join(_NAME_WORD.findall(echo.lower())) + " "
+    for size in (5, 4, 3, 2):
+        for i in range(len(words) - size + 1):
+            run = words[i:i + size]
+            if any(w in _NOT_NAME_WORDS for w in run):
+                continue
+            phrase = " ".join(run)
+            if f" {phrase} " in echoed and phrase not in excluded and phrase in said.lower():
+                return phrase
+    return None
+
+
+def _proper(text: str) -> str:
+    return " ".join(w.capitalize() for w in text.split())

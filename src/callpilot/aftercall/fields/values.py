@@ -96,6 +96,10 @@ def _quantities(text: str) -> list[tuple[float, int, int]]:
         if j < len(tokens) and value < 100 and (nxt := read_quantity(tokens, j)) is not None and 10 <= nxt[0] < 100 \
                 and not tokens[j].text.isdigit() and not tokens[j - 1].text.isdigit():
             value, j = value * 100 + nxt[0], nxt[1]
+            # "four ninety two fifty": dollars then cents
+            if j < len(tokens) and (cents := read_quantity(tokens, j)) is not None and 10 <= cents[0] < 100 \
+                    and not tokens[j].text.isdigit():
+                value, j = value + cents[0] / 100, cents[1]
         if j < len(tokens) and tokens[j].text == "point" and (frac := read_quantity(tokens, j + 1)) is not None:
             value, j = float(f"{int(value)}.{frac[0]}"), frac[1]
         out.append((value, tokens[i].start, tokens[j - 1].end))
