@@ -21,6 +21,7 @@ fields:
   - {name: email, type: email, description: the customer's email address}
   - {name: visit_time, type: time, description: time of the technician's visit}
   - {name: autopay, type: boolean, description: whether the customer wants automatic payments}
+  - {name: payee, type: string, description: who the payment goes to}
 """
 
 

@@ -30,7 +30,7 @@ def test_files_in_input_order_with_fields_keyed_by_name(tmp_path: Path) -> None:
     assert "error" in lines[1] and "speaker" in lines[1]["error"]["message"]
     assert lines[0]["call_id"] == "sample-home-booking" and lines[0]["disposition"]["value"] == "Booked"
     assert set(lines[2]["fields"]) == {"payment_amount", "account_type", "payment_date", "callback_number", "email",
-                                       "visit_time", "autopay"}
+                                       "visit_time", "autopay", "payee"}
 
 
 def test_stdin_json_lines(tmp_path: Path) -> None:

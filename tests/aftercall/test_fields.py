@@ -127,6 +127,18 @@ CASES = {
         [("agent", "would you like the confirmation emailed"), ("customer", "yes please"),
          ("agent", "and do you want to turn on autopay"), ("customer", "no thanks")],
         {"autopay": False}),
+    "a read-back the customer corrects": (
+        [("agent", "what's the amount"), ("customer", "the same as last month"),
+         ("agent", "four hundred eighty seven dollars and fifty cents"),
+         ("customer", "oh wait no, it went up, it's four ninety two fifty now")],
+        {"payment_amount": "$492.50"}),
+    "a name the customer gives when asked": (
+        [("agent", "who's the payment going to"), ("customer", "it's northside electric")],
+        {"payee": "Northside Electric"}),
+    "a name the agent repeats": (
+        [("customer", "i want to pay my water bill, the cedar valley water one"),
+         ("agent", "sure, i see cedar valley water set up for payments, how much")],
+        {"payee": "Cedar Valley Water"}),
     "not discussed stays empty": (
         [("agent", "thanks for calling how can i help"), ("customer", "just checking my balance")],
         {"payment_amount": None, "payment_date": None, "autopay": None}),
@@ -142,7 +154,7 @@ async def test_slot_filling(tmp_path: Path, case: str) -> None:
         assert result["value"] == value, (name, result)
         if value is not None:
             assert result["evidence"], "every value cites its segments"
-            assert result["confidence"] >= 0.8
+            assert result["confidence"] >= (0.6 if "repeats" in case else 0.8)
 
 
 async def test_personal_values_come_from_the_vault_never_the_text(tmp_path: Path) -> None:
