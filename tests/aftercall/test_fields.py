@@ -70,6 +70,9 @@ def test_times_are_24_hour(said: str, hhmm: str | None) -> None:
     (FieldType.EMAIL, "j dot rivera at example dot com", "j.rivera@example.com"),
     (FieldType.EMAIL, "d e v dot p a t e l at example dot org", "dev.patel@example.org"),
     (FieldType.EMAIL, "Sam.W@Example.com", "sam.w@example.com"),
+    (FieldType.EMAIL, "m reyes eighty eight at example dot org", "mreyes88@example.org"),
+    (FieldType.EMAIL, "g park seven zero at example dot com", "gpark70@example.com"),
+    (FieldType.EMAIL, "j p marsh all together at example dot org", "jpmarsh@example.org"),
 ])
 def test_personal_values_are_normalised(kind: FieldType, raw: str, normal: str) -> None:
     assert normalize_personal(kind, raw) == normal

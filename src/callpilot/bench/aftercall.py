@@ -9,8 +9,10 @@ form values, and latency (the local engine per call; ``CallEnded`` to ``CallAnal
   speakers' names would do). Lead-3 is the dialogue's first three turns as they are. ROUGE-1/2/L F1 with
   Google's ``rouge-score`` (Porter stemming). Also scored without PII redaction, since redacting names
   ("[PERSON]") costs overlap with references that use them.
-- **Fields.** ``bench/data/aftercall_calls.jsonl``: 12 calls written for this benchmark, with the correct value
-  of each of the 12 fields of ``aftercall_fields.yaml`` (shipped). Exact match after the canonical forms;
+- **Fields.** ``bench/data/aftercall_calls.jsonl`` (development) and ``aftercall_calls_heldout.jsonl`` (held
+  out, written after the rules by someone who had not seen them): 12 calls each, written for this benchmark,
+  with the correct value of each of the 12 fields of ``aftercall_fields.yaml`` (shipped). Exact match after the
+  canonical forms;
   phone and email are compared after opening the vault. Reported per field type, with the wrong values
   given where none was expected, and the accuracy of the values confident enough to skip review.
 - **Latency.** The local engine on a 10-minute call (the four sample calls joined to 600 s) and a 3-hour one;
@@ -128,7 +130,7 @@ def _comparable(kind: str, value: Any) -> Any:
     return value
 
 
-async def _field_accuracy(limit: int | None) -> dict[str, Any]:
+async def _field_accuracy(limit: int | None, calls_file: str = "aftercall_calls.jsonl") -> dict[str, Any]:
     from callpilot.aftercall.batch import BatchAnalyzer
     from callpilot.aftercall.fields.schema import load_field_schema
     from callpilot.core.settings import load_settings
@@ -141,7 +143,7 @@ async def _field_accuracy(limit: int | None) -> dict[str, Any]:
                                                               "missed": 0, "spurious": 0})
     confident = {"values": 0, "correct": 0}
     mistakes: list[str] = []
-    lines = [line for line in (DATA / "aftercall_calls.jsonl").read_text().splitlines() if line.strip()][:limit]
+    lines = [line for line in (DATA / calls_file).read_text().splitlines() if line.strip()][:limit]
     for line in lines:
         row = json.loads(line)
         expected = row.pop("expected")
@@ -265,16 +267,22 @@ def aftercall_markdown(result: dict[str, Any]) -> list[str]:
                   f"\"{summary['example']['local']}\"", ""]
     else:
         lines += ["Summary quality: ../shared/data/dialogsum not found; not measured.", ""]
-    fields = result["fields"]
-    lines += [f"Field accuracy on {fields['calls']} written calls with known values (exact match after "
-              "normalisation; `bench/data/aftercall_calls.jsonl`):", "",
-              "| type | expected | correct | wrong | missed | spurious |", "|---|---|---|---|---|---|"]
-    for kind, t in sorted(fields["per_type"].items()):
-        lines.append(f"| {kind} | {t['expected']} | {t['correct']} | {t['wrong']} | {t['missed']} | {t['spurious']} |")
-    lines += [f"| **all** | {fields['expected']} | {fields['correct']} (**{fields['accuracy']:.1%}**) | | | "
-              f"{fields['spurious']} |", "",
-              f"Values at or above the review threshold (0.8), which skip review: {fields['confident_values']}, of "
-              f"which {fields['confident_precision']:.1%} correct.", ""]
+    lines += ["Field accuracy on written calls with known values (12 fields of `bench/data/aftercall_fields.yaml`; "
+              "exact match after normalisation). The development set's failures were studied while the slot "
+              "filler's rules were written, so its numbers flatter them; the held-out set was written afterwards "
+              "by someone who had not seen the rules or the first set, and is measured as it is.", ""]
+    for key, label in (("fields", "development set (`aftercall_calls.jsonl`)"),
+                       ("fields_heldout", "held-out set (`aftercall_calls_heldout.jsonl`)")):
+        fields = result[key]
+        lines += [f"{label}, {fields['calls']} calls:", "",
+                  "| type | expected | correct | wrong | missed | spurious |", "|---|---|---|---|---|---|"]
+        for kind, t in sorted(fields["per_type"].items()):
+            lines.append(f"| {kind} | {t['expected']} | {t['correct']} | {t['wrong']} | {t['missed']} | "
+                         f"{t['spurious']} |")
+        lines += [f"| **all** | {fields['expected']} | {fields['correct']} (**{fields['accuracy']:.1%}**) | | | "
+                  f"{fields['spurious']} |", "",
+                  f"Values at or above the review threshold (0.8), which skip review: {fields['confident_values']}, "
+                  f"of which {fields['confident_precision']:.1%} correct.", ""]
     engine = result["engine"]
     ten = engine["10_minutes"]
     met = "met" if ten["p50_ms"] < TARGET_ENGINE_MS and ten["max_ms"] < TARGET_ENGINE_MS else "**missed**"
@@ -297,6 +305,7 @@ def run_aftercall_bench(data: Path | None, *, smoke: bool) -> tuple[dict[str, An
     else:
         typer.echo("aftercall: ../shared/data/dialogsum not found; summary quality not measured")
     result["fields"] = asyncio.run(_field_accuracy(3 if smoke else None))
+    result["fields_heldout"] = asyncio.run(_field_accuracy(3 if smoke else None, "aftercall_calls_heldout.jsonl"))
     calls = _examples()
     if calls is not None:
         result["engine"] = asyncio.run(_engine_latency(calls, 3 if smoke else 30))
@@ -312,7 +321,7 @@ def main(smoke: bool = False, data: Path | None = None, mistakes: bool = False) 
     result, markdown = run_aftercall_bench(data, smoke=smoke)
     typer.echo("\n".join(markdown))
     if mistakes:
-        typer.echo("\n".join(result["fields"]["mistakes"]))
+        typer.echo("\n".join(result["fields"]["mistakes"] + result["fields_heldout"]["mistakes"]))
 
 
 if __name__ == "__main__":

@@ -37,6 +37,9 @@ def _run(pieces: list[tuple[str | None, str]]) -> tuple[list[str], Chain | None]
     # a phone number in two pieces
     ([(None, "my number is five five five"), (None, "one two three four five six seven")],
      ["my number is [PHONE_NUMBER]", "[PHONE_NUMBER]"]),
+    # an amount at the end of a segment is no piece of a number being read out
+    ([("and the amount", "the invoice is $16,800 but we're paying half so $8,400"), ("okay", "yes")],
+     ["the invoice is $16,800 but we're paying half so $8,400", "yes"]),
     # an order number is no piece of anything
     ([(None, "my order number is four five six seven"), (None, "and it was late")],
      ["my order number is four five six seven", "and it was late"]),

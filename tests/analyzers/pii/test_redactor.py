@@ -26,6 +26,9 @@ REDACTED = [
     (None, "plus four four two oh seven nine four six oh nine five eight", "plus [PHONE_NUMBER]"),
     (None, "my email is john dot smith at gmail dot com", "my email is [EMAIL]"),
     (None, "it's j o h n at yahoo dot com", "it's [EMAIL]"),
+    (None, "it's m reyes eighty eight at example dot org", "it's [EMAIL]"),
+    (None, "sure it's j p marsh all together at example dot org", "sure it's [EMAIL]"),
+    ("can i get an email", "g park seventy at example dot com", "[EMAIL]"),
     (None, "send it to maria.g@example.org please", "send it to [EMAIL] please"),
     (None, "my account number is one two three four five six seven eight", "my account number is [BANK_ACCOUNT]"),
     (None, "the routing number is 021000021", "the routing number is [ROUTING_NUMBER]"),
@@ -46,6 +49,7 @@ REDACTED = [
 KEPT = [
     "it took forty five minutes",
     "that's two hundred dollars",
+    "the invoice is $16,800 but we're paying half up front so $8,400",
     "i get error four oh one",
     "i'm on version two point five",
     "my order number is four five six seven eight",

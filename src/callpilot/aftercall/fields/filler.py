@@ -228,8 +228,16 @@ class SlotFiller:
             if _DECLINE.search(seg.text):
                 return "the customer declined to give it"
             candidates = read_values(spec, seg, call_date=view.call_date, loose=True)
+            if YES.match(seg.text) and spec.type not in (FieldType.BOOLEAN, FieldType.STRING) \
+                    and self._asks_in_words(spec, question):
+                # "and the amount was twelve fifty" - "yeah, the full bill is thirty four hundred but ...": the
+                # yes answers the agent's value; the rest is context
+                asked = read_values(spec, question, call_date=view.call_date, loose=True)
+                if len({c.value for c in asked}) == 1:
+                    return _Found(asked[0], Confidence.PROPOSED, (question.index, seg.index))
             if candidates:
-                return _Found(_pick(seg, candidates), Confidence.ANSWERED, (question.index, seg.index))
+                chosen = _echoed_value(view, seg, candidates, spec) or _pick(seg, candidates)
+                return _Found(chosen, Confidence.ANSWERED, (question.index, seg.index))
             if spec.type is FieldType.BOOLEAN:
                 continue
             # a value the agent proposes ("the earliest is tomorrow, would that work"), when the question
@@ -254,8 +262,13 @@ class SlotFiller:
                 with_cue.extend((c, seg) for c in candidates)
         if with_cue:
             # an enum value the customer says first is the one the call is about ("i lost my debit card"), later
-            # ones are asides ("i have a credit card i can use"); other values: the latest word
-            candidate, seg = with_cue[0] if spec.type is FieldType.ENUM else with_cue[-1]
+            # ones are asides ("i have a credit card i can use"); other values: the one said most (a read-back
+            # repeats it), the latest on a tie
+            if spec.type is FieldType.ENUM:
+                candidate, seg = with_cue[0]
+            else:
+                counts = {c.value: sum(1 for d, _s in with_cue if d.value == c.value) for c, _s in with_cue}
+                candidate, seg = max(reversed(with_cue), key=lambda cs: counts[cs[0].value])
             cut = 0.0 if seg.speaker == "customer" else 0.05
             return _Found(candidate, Confidence.SAID_WITH_CUE - cut, (seg.index,))
         values = {c.value for c in every}
@@ -339,6 +352,11 @@ class SlotFiller:
             score += 1.0  # options offered: "nine am or eleven am"
         return score
 
+    def _asks_in_words(self, spec: FieldSpec, seg: ViewSegment) -> bool:
+        """The segment asks in the type's own words ("the amount was ...") or the field's phrases."""
+        text = seg.text.lower()
+        return any(cue in text for cue in (*_TYPE_CUES[spec.type], *self._cues[spec.name].phrases))
+
     def _names_field(self, spec: FieldSpec, seg: ViewSegment) -> bool:
         """Its own words or its description's."""
         return self._mentions(spec, seg) or any(p.search(seg.text) for p in self._cues[spec.name].described)
@@ -385,6 +403,19 @@ def _replies(view: CallView, index: int) -> list[ViewSegment]:
         if len(out) >= _ANSWER_SEGMENTS:
             break
     return out
+
+
+def _echoed_value(view: CallView, seg: ViewSegment, candidates: Sequence[Candidate], spec: FieldSpec
+                  ) -> Candidate | None:
+    """Of several values in an answer ("the invoice is $16,800 but we're paying half, so $8,400"), the one the
+    agent repeats in the next turn."""
+    if len({c.value for c in candidates}) < 2:
+        return None
+    nxt = next((s for s in view.segments[seg.index + 1:seg.index + 3] if s.speaker == "agent"), None)
+    if nxt is None:
+        return None
+    repeated = {c.value for c in read_values(spec, nxt, call_date=view.call_date, loose=True)}
+    return next((c for c in candidates if c.value in repeated), None)
 
 
 def _after_correction(seg: ViewSegment, candidates: Sequence[Candidate]) -> Candidate | None:

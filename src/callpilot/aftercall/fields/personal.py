@@ -7,11 +7,14 @@ from __future__ import annotations
 import re
 
 from callpilot.aftercall.fields.schema import FieldType
+from callpilot.analyzers.context.spoken_numbers import read_quantity
+from callpilot.analyzers.number_words import UNITS, Token
 from callpilot.analyzers.pii.spoken import find_digit_runs
 from callpilot.analyzers.pii.vault import Vault
 
 __all__ = ["normalize_personal", "reseal_normalized"]
 
+_DICTATION = re.compile(r"\b(?:all together|altogether|all one word|one word|no spaces?|all lower ?case|lower ?case)\b")
 _JOINERS = {"dot": ".", "period": ".", "at": "@", "underscore": "_", "dash": "-", "hyphen": "-", "minus": "-",
             "plus": "+"}
 
@@ -24,8 +27,32 @@ def normalize_personal(kind: FieldType, raw: str) -> str:
         text = raw.strip().lower()
         if "@" in text and " " not in text:
             return text
-        return "".join(_JOINERS.get(word, word) for word in re.findall(r"[a-z0-9]+|[@._+-]", text))
+        text = _DICTATION.sub(" ", text)
+        words = re.findall(r"[a-z0-9]+|[@._+-]", text)
+        return "".join(_JOINERS.get(word, word) for word in _digits(words))
     return " ".join(raw.split())
+
+
+def _digits(words: list[str]) -> list[str]:
+    """Number words as digits: "eighty eight" -> "88", "seven zero" -> "70", "double five" -> "55"."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        tokens = [Token(w, 0, 0) for w in words[i:]]
+        read = read_quantity(tokens, 0)
+        if words[i] == "double" and i + 1 < len(words) and words[i + 1] in UNITS:
+            out.append(str(UNITS[words[i + 1]]) * 2)
+            i += 2
+        elif words[i] in UNITS:
+            out.append(str(UNITS[words[i]]))
+            i += 1
+        elif read is not None and not words[i].isdigit():
+            out.append(str(read[0]))
+            i += read[1]
+        else:
+            out.append(words[i])
+            i += 1
+    return out
 
 
 def reseal_normalized(vault: Vault, kind: FieldType, token: str) -> str:

@@ -305,8 +305,11 @@ def _string(spec: FieldSpec, seg: ViewSegment, call_date: date | None, loose: bo
     if not stripped or len(stripped.split()) > 6 or "[" in stripped or _DIGITS_OR_MONEY.search(stripped) \
             or _quantities(stripped) or _NOT_A_NAME.match(stripped) or YES.match(stripped) or NO.match(stripped):
         return []  # a number, a description ("my landlord") or a yes/no is no name
-    start = seg.text.find(stripped)
-    return [Candidate(_proper(stripped), seg.index, max(start, 0), max(start, 0) + len(stripped))]
+    start = max(seg.text.find(stripped), 0)
+    end = start + len(stripped)
+    if any(e.start < end and start < e.end for e in seg.entities):
+        return []  # "next friday", "the checking account": a date, an amount, an account type is no name
+    return [Candidate(_proper(stripped), seg.index, start, end)]
 
 
 def _proper(text: str) -> str:

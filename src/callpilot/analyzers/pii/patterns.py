@@ -38,10 +38,31 @@ def find_emails(text: str) -> list[Found]:
     found = [Found(E.EMAIL, m.start(), m.end(), 0.95, "email") for m in _EMAIL.finditer(text)]
     for m in _SPOKEN_EMAIL.finditer(text):
         lead = _EMAIL_LEAD.match(m.group(0))  # the pattern's first word may be "is" in "my email is john at ..."
-        start = m.start() + (lead.end() if lead else 0)
+        start = _local_part_start(text, m.start() + (lead.end() if lead else 0))
         if start < m.end():
             found.append(Found(E.EMAIL, start, m.end(), 0.9, "spoken_email"))
     return found
+
+
+# Words that end a spoken email's local part when reading back from " at ": "it's m reyes eighty eight at ..."
+_BEFORE_EMAIL = frozenset({
+    "it's", "its", "it", "is", "my", "the", "email", "e-mail", "address", "sure", "yes", "yeah", "yep", "um", "uh",
+    "so", "and", "that's", "thats", "to", "send", "me", "at", "was", "use", "try", "okay", "ok", "oh", "well",
+})
+_LOCAL_WORD = re.compile(r"([a-z0-9']+)\s+$", _I)
+_MAX_LOCAL_WORDS = 4
+
+
+def _local_part_start(text: str, start: int) -> int:
+    """Where the local part really starts: the pattern takes one word (or spelled letters) before "at", but
+    callers say several ("m reyes eighty eight at example dot org", "j p marsh all together at ..."). Up to
+    four more words are taken back to the first lead-in word ("it's", "email", ...)."""
+    for _ in range(_MAX_LOCAL_WORDS):
+        m = _LOCAL_WORD.search(text, 0, start)
+        if m is None or m.group(1).lower() in _BEFORE_EMAIL:
+            break
+        start = m.start()
+    return start
 
 
 # -- IBAN -----------------------------------------------------------------------------------------------------

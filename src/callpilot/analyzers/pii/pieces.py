@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from callpilot.analyzers.pii.cues import Cue
 from callpilot.analyzers.pii.entities import EntityType, Found
 from callpilot.analyzers.pii.numbers import classify_digits
-from callpilot.analyzers.pii.redactor import PiiRedactor, Redaction, is_dictated
+from callpilot.analyzers.pii.redactor import PiiRedactor, Redaction, is_amount, is_dictated
 from callpilot.analyzers.pii.spoken import DigitRun, find_digit_runs
 
 __all__ = ["NUMERIC_TYPES", "Chain", "Piece", "PieceJoiner", "PiecesResult"]
@@ -85,7 +85,7 @@ class PieceJoiner:
         joined: tuple[DigitRun, Chain] | None = None
         if chain is not None and start - chain.last_end <= self.max_gap_seconds and runs:
             lead = runs[0]
-            if _LEAD_FILLER.match(text[:lead.start]) and is_dictated(text, lead):
+            if _LEAD_FILLER.match(text[:lead.start]) and is_dictated(text, lead) and not self._amount(text, lead):
                 joined_chain = self._join(chain, lead)
                 if joined_chain is not None:
                     joined = lead, joined_chain
@@ -94,7 +94,8 @@ class PieceJoiner:
                     amendments = [(p, joined_chain.type) for p in chain.pieces if joined_chain.type != chain.type]
         tail = runs[-1] if runs and final else None
         opened: Chain | None = None
-        if tail is not None and _TAIL_END.match(text[tail.end:]) and is_dictated(text, tail):
+        if tail is not None and _TAIL_END.match(text[tail.end:]) and is_dictated(text, tail) \
+                and not self._amount(text, tail):
             if joined is not None and joined[0] is tail:
                 opened = joined[1]
             else:
@@ -105,6 +106,9 @@ class PieceJoiner:
             opened.pieces = [*opened.pieces, Piece(segment_id, span.out_start, span.out_end)]
             opened.last_end = end
         return PiecesResult(redaction, opened, amendments)
+
+    def _amount(self, text: str, run: DigitRun) -> bool:
+        return is_amount(text, run, self.redactor.cues)
 
     def _join(self, chain: Chain, lead: DigitRun) -> Chain | None:
         digits = chain.digits + lead.digits

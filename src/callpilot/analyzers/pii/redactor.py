@@ -25,9 +25,10 @@ from callpilot.analyzers.pii.patterns import (
 from callpilot.analyzers.pii.spoken import DigitRun, find_digit_runs
 from callpilot.core.errors import ConfigError
 
-__all__ = ["Policy", "PiiRedactor", "Redaction", "RedactedSpan", "is_dictated", "run_type"]
+__all__ = ["Policy", "PiiRedactor", "Redaction", "RedactedSpan", "is_amount", "is_dictated", "run_type"]
 
 E = EntityType
+_CURRENCY_BEFORE = re.compile(r"[$€£]\s?$")
 _PLUS_BEFORE = re.compile(r"(?:\+|\bplus\s)\s*$", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+(?: [*\d]+)?\]")
 _CARDINAL = re.compile(r"\b(?:hundred|thousand|million|point|and)\b", re.IGNORECASE)
@@ -64,6 +65,11 @@ def is_dictated(text: str, run: DigitRun) -> bool:
     return not _CARDINAL.search(text, run.start, run.end)
 
 
+def is_amount(text: str, run: DigitRun, cues: CueBook) -> bool:
+    """"$8,400", "two hundred dollars": money, not personal data, and never a piece of a number read out."""
+    return bool(_CURRENCY_BEFORE.search(text, 0, run.start)) or cues.unit_after(text, run.end)
+
+
 def run_type(text: str, run: DigitRun, cues: CueBook, context_cue: Cue | None) -> EntityType | None:
     """The type of one digit run, judged from its own segment's cues first and the question before it second."""
     cue = cues.nearest(text, run.start)
@@ -71,6 +77,9 @@ def run_type(text: str, run: DigitRun, cues: CueBook, context_cue: Cue | None) -
         cue = context_cue if cue is None else cue
     if cues.unit_after(text, run.end) and not (cue and cue.type and cue.distance <= 2):
         return None  # "forty five minutes", "two hundred dollars"
+    if _CURRENCY_BEFORE.search(text, 0, run.start):
+        return None  # "$8,400": an amount
+
     plus = bool(_PLUS_BEFORE.search(text, 0, run.start))
     return classify_digits(run.digits, text[run.start:run.end], cue, plus=plus, dictated=is_dictated(text, run))
 
