@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
+import callpilot.embeddings.minilm as minilm
+from callpilot.aftercall.batch import BatchAnalyzer, items_from_files
 from callpilot.cli import app
+from callpilot.core.settings import load_settings
 from tests.aftercall.fixtures import EXAMPLES, FIELDS_YAML
 
 runner = CliRunner()
@@ -54,3 +61,20 @@ def test_bad_configuration_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "choose local or llm" in result.output
     result = runner.invoke(app, ["analyze", str(EXAMPLES / "home_services_booking.json"), "--engine", "llm"])
     assert result.exit_code == 2 and "needs an llm section" in result.output
+
+
+def test_a_batch_loads_the_model_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    real, loads = minilm.load_minilm, []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        loads.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(minilm, "load_minilm", counting)
+    batch = BatchAnalyzer.from_settings(load_settings(None))
+    files = [str(p) for p in sorted(EXAMPLES.glob("*.json"))] * 3
+    out = io.StringIO()
+    summary = asyncio.run(batch.run(items_from_files(files, io.StringIO()), out))
+    assert summary.analyzed == len(files) and summary.failed == 0
+    assert len(out.getvalue().splitlines()) == len(files)
+    assert len(loads) == 1  # the intent model, once for the whole batch
