@@ -102,10 +102,10 @@ def _assist(smoke: bool) -> Measured | None:
 
 
 def _aftercall(smoke: bool) -> Measured:
-    from callpilot.bench.aftercall import run_aftercall_bench
+    from callpilot.bench.aftercall import FIELD_SETS, run_aftercall_bench
 
     result, markdown = run_aftercall_bench(None, smoke=smoke)  # says what it skipped without ../shared/data
-    for key in ("fields", "fields_heldout"):  # for development: python -m callpilot.bench.aftercall --mistakes
+    for key, _name in FIELD_SETS:  # for development: python -m callpilot.bench.aftercall --mistakes
         result[key].pop("mistakes", None)
     return markdown, result
 
