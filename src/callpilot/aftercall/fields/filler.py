@@ -97,13 +97,14 @@ class SlotFiller:
         self.schema = schema
         self._cues = {spec.name: _cue_words(spec) for spec in schema.fields}
         self._encoder = encoder
-        self._labels: dict[str, Vectors] = {}
+        self._labels: dict[str, Vectors] = {}  # filled once; a race only computes the same vectors twice
         self._shared = {t for t in FieldType if sum(1 for f in schema.fields if f.type is t) > 1}
 
     def fill(self, view: CallView) -> dict[str, FieldResult]:
+        meaning = self._nearest_fields(view)  # per call: fill() may run for several calls at once
         topic = {spec.name: self._topic(spec, view) for spec in self.schema.fields}
         named = {spec.name for spec in self.schema.fields if any(self._mentions(spec, seg) for seg in view.segments)}
-        scores = {spec.name: self._scores(spec, view) for spec in self.schema.fields}
+        scores = {spec.name: self._scores(spec, view, meaning) for spec in self.schema.fields}
         sole = {spec.name for spec in self.schema.fields if all(
             topic[o.name] == 0 for o in self.schema.fields if o.type is spec.type and o is not spec)}
         return {spec.name: self._fill_one(spec, view, scores, topic, sole, named) for spec in self.schema.fields}
@@ -118,33 +119,47 @@ class SlotFiller:
         described = sum(1 for seg in view.segments if any(p.search(seg.text) for p in cues.described))
         return own + described if (cues.specific or cues.phrases[1:]) else max(1, own + described)
 
-    def _scores(self, spec: FieldSpec, view: CallView) -> list[float]:
+    def _scores(self, spec: FieldSpec, view: CallView, meaning: dict[tuple[FieldType, int], str]) -> list[float]:
         """How much each agent segment asks for the field, plus half a point per segment naming the field in
         the few before ("who's the payment going to ... and when would you like it to go out")."""
         own = [self._ask_score(spec, seg, view) if seg.speaker == "agent" else 0.0 for seg in view.segments]
         said = [1.0 if self._mentions(spec, seg) else 0.0 for seg in view.segments]
         scores = [score + (0.5 * min(2.0, sum(said[max(0, i - 4):i])) if score > 0 else 0.0)
                   for i, score in enumerate(own)]
-        if spec.type in self._shared and self._encoder is not None:
-            for i, score in enumerate(scores):
-                if score > 0 and self._nearest(spec.type, view, i) == spec.name:
-                    scores[i] += self.SEMANTIC_BONUS
+        for i, score in enumerate(scores):
+            if score > 0 and meaning.get((spec.type, i)) == spec.name:
+                scores[i] += self.SEMANTIC_BONUS
         return scores
 
-    def _nearest(self, kind: FieldType, view: CallView, index: int) -> str | None:
-        """The field of type ``kind`` whose label and description are nearest in meaning to the question
-        if it leads the next by ``SEMANTIC_MARGIN``."""
-        assert self._encoder is not None
-        specs = [f for f in self.schema.fields if f.type is kind]
+    def _nearest_fields(self, view: CallView) -> dict[tuple[FieldType, int], str]:
+        """For each agent segment that asks in the words of a type several fields share, the field of that
+        type nearest in meaning (label and description), if it leads the next by ``SEMANTIC_MARGIN``. One
+        batch of embeddings for the call (a few segments), the labels once per filler."""
+        if self._encoder is None or not self._shared:
+            return {}
+        asks = [(kind, seg) for seg in view.segments if seg.speaker == "agent" for kind in self._shared
+                if self._asks_for_type(kind, seg.text.lower())]
+        if not asks:
+            return {}
         encoder = self._encoder()
-        missing = [f for f in specs if f.name not in self._labels]
+        missing = [f for f in self.schema.fields if f.type in self._shared and f.name not in self._labels]
         if missing:
             vectors = encoder.encode([f"{f.label}: {f.description}" for f in missing])
             self._labels.update({f.name: v for f, v in zip(missing, vectors, strict=True)})
-        context = view.segments[index].text
-        question = encoder.encode([context])[0]
-        ranked = sorted(((float(question @ self._labels[f.name]), f.name) for f in specs), reverse=True)
-        return ranked[0][1] if ranked[0][0] - ranked[1][0] >= self.SEMANTIC_MARGIN else None
+        segments = list(dict.fromkeys(seg.index for _kind, seg in asks))
+        questions = dict(zip(segments, encoder.encode([view.segments[i].text for i in segments]), strict=True))
+        out: dict[tuple[FieldType, int], str] = {}
+        for kind, seg in asks:
+            ranked = sorted(((float(questions[seg.index] @ self._labels[f.name]), f.name)
+                             for f in self.schema.fields if f.type is kind), reverse=True)
+            if ranked[0][0] - ranked[1][0] >= self.SEMANTIC_MARGIN:
+                out[kind, seg.index] = ranked[0][1]
+        return out
+
+    @staticmethod
+    def _asks_for_type(kind: FieldType, text: str) -> bool:
+        return any(cue in text for cue in _TYPE_CUES[kind]) or any(
+            re.search(rf"\b{cue}\b", text) for cue in _WEAK_TYPE_CUES.get(kind, ()))
 
     # -- one field ---------------------------------------------------------------------------------------
     def _fill_one(self, spec: FieldSpec, view: CallView, scores: dict[str, list[float]], topic: dict[str, int],
