@@ -16,7 +16,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "calls"
 def test_help_lists_the_commands() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("serve", "replay", "demo", "bench", "db"):
+    for command in ("serve", "replay", "demo", "bench", "db", "analyze"):
         assert command in result.output
 
 
