@@ -173,6 +173,9 @@ def redact(
     """
     from callpilot.analyzers.pii.batch import redact_lines
     from callpilot.analyzers.pii.redactor import PiiRedactor
+    from callpilot.core.logging import configure_logging
+
+    configure_logging("warning", "console")  # stdout carries the JSON lines; logs go to stderr
 
     settings = _settings(config)
     policies = dict(settings.analyzers.get("pii", {}).get("policies", {}))
@@ -203,6 +206,9 @@ def intent(
     """Classify JSON lines on stdin: {"text": ...} or {"segments": [...]} gives {"intent", "confidence",
     "entities": [{"type", "value", "start", "end"[, "segment"]}]}; a bad line gives {"error": ...}."""
     from callpilot.analyzers.context.cli_io import run_intent_lines
+    from callpilot.core.logging import configure_logging
+
+    configure_logging("warning", "console")  # stdout carries the JSON lines; logs go to stderr
 
     options = _settings(config).analyzers.get("context", {})
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from callpilot.aftercall.analyzer import AfterCallAnalyzer
@@ -13,6 +13,7 @@ from callpilot.analyzers.registry import build_analyzers
 from callpilot.assist.knowledge import KnowledgeService, knowledge_for
 from callpilot.assist.orchestrator import AssistAnalyzer
 from callpilot.bus.inprocess import InProcessWorkQueue
+from callpilot.core.errors import ConfigError
 from callpilot.core.logging import get_logger
 from callpilot.core.metrics import count_appended
 from callpilot.core.settings import Settings
@@ -35,6 +36,7 @@ class Runtime:
     hub: EventHub
     calls: CallService
     aftercall: AfterCallService
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def knowledge(self) -> KnowledgeService:
@@ -44,6 +46,9 @@ class Runtime:
         return knowledge_for(self.settings, database_url=url, search_path=search_path)
 
     async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.calls.stop()
         await self.log.close()
 
@@ -60,6 +65,13 @@ async def open_runtime(settings: Settings, *, log: EventLog | None = None) -> Ru
                                 path="background", max_failures=pipeline.max_failures, chain=True)
     if "pii" not in pipeline.inline:
         _log.warning("pii_redaction_off", consequence="segments are stored, streamed and analyzed as received")
+    # the post-call job's analyzer when it is in the pipeline; else one for on-demand analysis and review
+    post_call = next((a for a in background.analyzers if isinstance(a, AfterCallAnalyzer)), None)
+    if post_call is None:
+        post_call = AfterCallAnalyzer(**options.get(AfterCallAnalyzer.name, {}))
+    if post_call.options.engine == "llm" and "pii" not in pipeline.inline:
+        raise ConfigError("analyzers.aftercall: the llm engine sends transcripts to a server; it needs pii "
+                          "in pipeline.inline")
     await log.start()
     for analyzer in background.analyzers:
         if isinstance(analyzer, AssistAnalyzer):  # a bad knowledge store fails here, and the index is warm
@@ -75,21 +87,22 @@ async def open_runtime(settings: Settings, *, log: EventLog | None = None) -> Ru
         pii=next((a for a in inline.analyzers if isinstance(a, PiiAnalyzer)), None),
     )
     await calls.start()
-    # the post-call job's analyzer when it is in the pipeline; else one for on-demand analysis and review
-    post_call = next((a for a in background.analyzers if isinstance(a, AfterCallAnalyzer)), None)
-    if post_call is None:
-        post_call = AfterCallAnalyzer(**options.get(AfterCallAnalyzer.name, {}))
     if calls.vault is not None:
         post_call.engine.use_vault(calls.vault)
     context = next((a for a in background.analyzers if isinstance(a, ContextAnalyzer)), None)
     if context is not None:  # one copy of the sentence model in the process
         post_call.engine.use_encoder(context.encoder)
-    aftercall = AfterCallService(calls, post_call)
+    aftercall = AfterCallService(calls=calls, analyzer=post_call)
+    runtime = Runtime(settings=settings, log=log, hub=hub, calls=calls, aftercall=aftercall)
     if post_call in background.analyzers:
         await asyncio.to_thread(post_call.engine.warm)  # the first call's wrap-up does not wait for the model
-        if resumed := await aftercall.resume():
-            _log.info("aftercall_resumed", calls=resumed, why="ended before their post-call job ran")
-    return Runtime(settings=settings, log=log, hub=hub, calls=calls, aftercall=aftercall)
+        runtime.tasks.add(asyncio.create_task(_resume(aftercall)))  # start-up does not wait for it
+    return runtime
+
+
+async def _resume(aftercall: AfterCallService) -> None:
+    if resumed := await aftercall.resume():
+        _log.info("aftercall_resumed", calls=resumed, why="ended before their post-call job ran")
 
 
 def analyzer_options(settings: Settings, *, location: tuple[str, str | None] | None = None

@@ -202,3 +202,12 @@ fields:
         ("customer", "yes friday works")))
     assert analysis["fields"]["visit_date"]["value"] == "2026-11-20"
     assert analysis["fields"]["payment_date"]["value"] is None
+
+
+async def test_a_phone_number_read_out_in_pieces_is_delivered_whole(tmp_path: Path) -> None:
+    _state, analysis = await analyze(batch(tmp_path), transcript(
+        ("agent", "what's the best callback number"), ("customer", "call me back on five five five"),
+        ("customer", "two one two"), ("customer", "zero one four two")))
+    phone = analysis["fields"]["callback_number"]
+    assert Vault(VAULT_KEY).open(phone["sealed"]) == "5552120142"
+    assert phone["confidence"] >= 0.8 and phone["note"] is None

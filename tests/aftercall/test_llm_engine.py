@@ -150,3 +150,20 @@ async def test_without_fallback_the_failure_is_an_analyzer_error(make_batch: Cal
 def test_bad_engine_settings_fail_at_start_up(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         build_engine(AfterCallOptions.parse(options))
+
+
+def test_a_long_transcript_is_cut_to_its_start_and_end() -> None:
+    from callpilot.aftercall.engines.llm import _within_budget
+
+    lines = [f"[{i}] agent: {'word ' * 20}" for i in range(2000)]
+    cut = _within_budget(lines, budget=10_000)
+    assert sum(len(line) + 1 for line in cut) <= 10_100
+    assert cut[0].startswith("[0] ") and cut[-1].startswith("[1999] ") and "segments left out" in " ".join(cut)
+
+
+def test_the_llm_engine_needs_redaction_first(tmp_path: Path) -> None:
+    settings = load_settings(None, pipeline={"inline": ["rules"]},
+                             analyzers={"aftercall": {"engine": "llm", "llm": {"base_url": "http://127.0.0.1:9/v1",
+                                                                               "model": "m"}}})
+    with pytest.raises(ConfigError, match="needs pii"):
+        BatchAnalyzer.from_settings(settings)

@@ -122,3 +122,10 @@ async def test_custom_disposition_cues(tmp_path: Path) -> None:
     _state, analysis = await analyze(b, transcript(("agent", "hello thanks for calling"),
                                                    ("customer", "sorry who is this, i think i have the wrong number")))
     assert analysis["disposition"]["value"] == "Wrong number"
+
+
+async def test_a_disposition_without_evidence_goes_to_review(tmp_path: Path) -> None:
+    _state, analysis = await analyze(batch(tmp_path), transcript(
+        ("agent", "good morning"), ("customer", "my number is five five five two one two zero one four two")))
+    assert analysis["disposition"]["segments"] == [] and analysis["disposition"]["confidence"] <= 0.5
+    assert any(r.startswith("disposition:") for r in analysis["review_reasons"])

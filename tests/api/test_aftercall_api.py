@@ -162,3 +162,29 @@ async def test_a_call_that_ended_before_its_job_ran_is_analyzed_after_a_restart(
         assert await rt.aftercall.resume() == 0  # nothing left to resume
     finally:
         await rt.close()
+
+
+async def test_an_engine_failure_on_demand_is_an_event_and_a_502(tmp_path: Path, make_log: Any) -> None:
+    from callpilot.api.app import create_app
+    from callpilot.runtime import open_runtime
+    from tests.api.conftest import free_port
+
+    failing = load_settings(None, api_key=API_KEY, vault_key=VAULT_KEY, pipeline={"background": []},
+                            analyzers={"aftercall": {"engine": "llm", "llm": {
+                                "base_url": f"http://127.0.0.1:{free_port()}/v1", "model": "m", "timeout_seconds": 1,
+                                "max_retries": 0, "fallback": "none"}}})
+    rt = await open_runtime(failing, log=make_log())
+    try:
+        transport = httpx.ASGITransport(app=create_app(failing, runtime=rt))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", headers={"X-API-Key": API_KEY}) as c:
+            await start_call(c, "fail-1")
+            await send_segment(c, "fail-1", "hello i need help")
+            await c.post("/v1/calls/fail-1/end")
+            response = await c.post("/v1/calls/fail-1/analyze")
+            assert response.status_code == 502 and response.json()["error"]["code"] == "analyzer_failed"
+            assert "connectivity" in response.json()["error"]["message"]
+            events = (await c.get("/v1/calls/fail-1/events")).json()["events"]
+            failed = [e["data"] for e in events if e["type"] == "AnalyzerFailed"]
+            assert failed and failed[-1]["analyzer"] == "aftercall" and failed[-1]["category"] == "connectivity"
+    finally:
+        await rt.close()

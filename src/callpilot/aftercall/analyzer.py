@@ -11,6 +11,7 @@ live call.
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any, ClassVar, Literal
 
 from callpilot.aftercall.engines import AfterCallEngine, AfterCallOptions, build_engine
@@ -26,9 +27,11 @@ class AfterCallAnalyzer(Analyzer):
     name: ClassVar[str] = "aftercall"
     triggers: ClassVar[tuple[type[Event], ...]] = (CallEnded,)
 
-    def __init__(self, *, engine: AfterCallEngine | None = None, **options: Any) -> None:
+    def __init__(self, *, built_engine: AfterCallEngine | None = None, **options: Any) -> None:
+        """``options`` are the ``analyzers.aftercall`` settings (``engine`` names one); ``built_engine``
+        replaces the engine they describe (tests, embedding applications)."""
         self.options = AfterCallOptions.parse(options)
-        self.engine = engine if engine is not None else build_engine(self.options)
+        self.engine = built_engine if built_engine is not None else build_engine(self.options)
 
     async def analyze(self, call: CallState, event: Event) -> list[Event]:
         if not isinstance(event, CallEnded):
@@ -42,11 +45,11 @@ class AfterCallAnalyzer(Analyzer):
         started = time.perf_counter()
         result = await self.engine.analyze(call)
         previous = call.analyzers.get(self.name) or {}
-        revision = int(previous.get("revision", 0)) + 1
-        analyzed = CallAnalyzed(revision=revision, trigger=trigger, analysis=result.analysis, input_seq=call.seq,
-                                elapsed_ms=round((time.perf_counter() - started) * 1000, 3), usage=result.usage,
-                                fallback_reason=result.fallback_reason)
-        decision: Event = (ReviewRequested(revision=revision, reasons=result.analysis.review_reasons)
+        revision, run_id = int(previous.get("revision", 0)) + 1, uuid.uuid4().hex[:16]
+        analyzed = CallAnalyzed(revision=revision, run_id=run_id, trigger=trigger, analysis=result.analysis,
+                                input_seq=call.seq, elapsed_ms=round((time.perf_counter() - started) * 1000, 3),
+                                usage=result.usage, fallback_reason=result.fallback_reason)
+        decision: Event = (ReviewRequested(revision=revision, run_id=run_id, reasons=result.analysis.review_reasons)
                            if result.analysis.needs_review
-                           else AnalysisApproved(revision=revision, approved_by="auto", auto=True))
+                           else AnalysisApproved(revision=revision, run_id=run_id, approved_by="auto", auto=True))
         return [analyzed, decision]

@@ -21,7 +21,8 @@ from pydantic import ValidationError
 
 from callpilot.aftercall.engines import AfterCallEngine, AfterCallOptions, build_engine
 from callpilot.analyzers.pii.analyzer import PiiAnalyzer
-from callpilot.core.errors import CallpilotError, InvalidInput
+from callpilot.core.errors import CallpilotError, ConfigError, InvalidInput
+from callpilot.core.logging import get_logger
 from callpilot.core.settings import Settings
 from callpilot.domain.call import CallState
 from callpilot.domain.events import CallEnded, CallStarted, SegmentReceived
@@ -29,6 +30,8 @@ from callpilot.pipeline.runner import AnalyzerRunner
 from callpilot.replay.transcript import Transcript, load_transcript
 
 __all__ = ["BatchAnalyzer", "BatchItem", "BatchSummary", "items_from_files", "play_transcript"]
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +67,10 @@ class BatchAnalyzer:
         aftercall.update({k: v for k, v in overrides.items() if v is not None})
         inline = AnalyzerRunner(build_analyzers(settings.pipeline.inline, options), path="inline",
                                 max_failures=settings.pipeline.max_failures)
-        return cls(inline=inline, engine=build_engine(AfterCallOptions.parse(aftercall)))
+        parsed = AfterCallOptions.parse(aftercall)
+        if parsed.engine == "llm" and "pii" not in settings.pipeline.inline:
+            raise ConfigError("the llm engine sends the transcript to a server: it needs pii in pipeline.inline")
+        return cls(inline=inline, engine=build_engine(parsed))
 
     async def analyze(self, transcript: Transcript, *, call_id: str) -> tuple[CallState, dict[str, Any], float]:
         """(the call's state after playing it, the analysis as JSON, the engine's milliseconds)."""
@@ -97,6 +103,11 @@ class BatchAnalyzer:
         except CallpilotError as exc:
             summary.failed += 1
             return {"input": item.label, "call_id": call_id, "error": {"code": "failed", "message": str(exc)}}
+        except Exception as exc:  # a bug on one input: the batch goes on, the traceback is logged
+            log.error("analyze_crashed", input=item.label, exc_info=exc)
+            summary.failed += 1
+            return {"input": item.label, "call_id": call_id,
+                    "error": {"code": "internal", "message": f"unexpected {type(exc).__name__}"}}
         summary.analyzed += 1
         summary.engine_ms += elapsed
         return {"input": item.label, "call_id": call_id, **analysis}
@@ -136,6 +147,8 @@ def items_from_files(paths: list[str], stdin: TextIO) -> Iterable[BatchItem]:
             yield BatchItem(label=path, transcript=load_transcript(path))
         except InvalidInput as exc:
             yield BatchItem(label=path, error=str(exc))
+        except OSError as exc:  # a directory, no permission
+            yield BatchItem(label=path, error=f"{path}: cannot read: {exc.strerror or exc}")
 
 
 def _stdin_items(stdin: TextIO) -> Iterable[BatchItem]:

@@ -120,7 +120,7 @@ class OutcomeJudge:
     }
     BASELINE: ClassVar[dict[str, float]] = {"Unresolved": 0.5}  # what a call with no evidence is
 
-    def __init__(self, dispositions: Sequence[DispositionSpec]) -> None:
+    def __init__(self, *, dispositions: Sequence[DispositionSpec]) -> None:
         self.dispositions = tuple(dispositions)
         self._rules: dict[str, list[tuple[str, re.Pattern[str], float]]] = {}
         for spec in self.dispositions:
@@ -140,6 +140,8 @@ class OutcomeJudge:
         (value, top), runner_up = ranked[0], (ranked[1][1].score if len(ranked) > 1 else 0.0)
         confidence = 0.0 if top.score <= 0 else min(0.97, 0.45 + 0.55 * (top.score - runner_up) / top.score
                                                     + 0.1 * min(top.score, 3.0) / 3.0)
+        if not top.segments:  # nothing said supports it (a baseline, or only the call's shortness): review
+            confidence = min(confidence, 0.5)
         disposition = Disposition(value=value, confidence=round(confidence, 3), segments=sorted(top.segments))
         return disposition, self._resolution(evidence, value, actions)
 
@@ -147,7 +149,7 @@ class OutcomeJudge:
                            ) -> None:
         sentiment: dict[str, Any] = view.analyzers.get("sentiment") or {}
         by_builtin = {_builtin(v): e for v, e in evidence.items()}
-        if sentiment.get("escalated") and "Escalated" in by_builtin:
+        if sentiment.get("escalations", 0) > 0 and "Escalated" in by_builtin:  # "escalated" resets on recovery
             by_builtin["Escalated"].add(0.75)
         if sentiment.get("callback") and "Callback" in by_builtin:
             by_builtin["Callback"].add(1.0)

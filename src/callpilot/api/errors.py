@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from callpilot.analyzers.pii.vault import VaultError
 from callpilot.core.errors import (
+    AnalyzerError,
     CallAlreadyEnded,
     CallAlreadyExists,
     CallNotFound,
@@ -32,6 +33,7 @@ log = get_logger(__name__)
 
 _STATUS: list[tuple[type[CallpilotError], int, str]] = [
     (CallNotFound, 404, "not_found"),
+    (AnalyzerError, 502, "analyzer_failed"),  # an engine (an LLM server) failed a request made on demand
     (CallAlreadyEnded, 409, "call_ended"),
     (CallAlreadyExists, 409, "call_exists"),
     (CallStillLive, 409, "call_live"),
@@ -73,6 +75,9 @@ async def _domain(request: Request, exc: CallpilotError) -> JSONResponse:
         if isinstance(exc, cls):
             fields = [{"field": exc.field, "problem": str(exc)}] if isinstance(exc, InvalidInput) and exc.field \
                 else None
+            if isinstance(exc, AnalyzerError):  # its message says which server failed how, never transcript text
+                log.warning("request_failed", error=str(exc), status=status)
+                return JSONResponse(error_body(code, f"{exc.category}: {exc}"), status)
             if status >= 500:
                 log.warning("request_failed", error=str(exc), status=status)
                 return JSONResponse(error_body(code, "the event store is unavailable; retry later"), status)

@@ -3,21 +3,31 @@ Every change is an event in the call's log (who, what, before and after); nothin
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from callpilot.aftercall.analyzer import AfterCallAnalyzer
 from callpilot.aftercall.fields.edits import normalize_edit
+from callpilot.aftercall.fields.personal import looks_complete, normalize_personal
 from callpilot.aftercall.fields.schema import PII_TYPES
 from callpilot.bus.base import Job
-from callpilot.core.errors import CallStillLive, ConcurrencyConflict, InvalidInput, NotFound, StaleRevision
+from callpilot.core.errors import (
+    AnalyzerError,
+    CallStillLive,
+    ConcurrencyConflict,
+    InvalidInput,
+    NotFound,
+    StaleRevision,
+)
 from callpilot.core.logging import get_logger
 from callpilot.domain.analysis import FieldValue, Resolution
 from callpilot.domain.call import CallState
-from callpilot.domain.events import CallEnded, Event, RecordedEvent
+from callpilot.domain.events import AnalyzerFailed, CallEnded, Event, RecordedEvent
 from callpilot.domain.events.aftercall import (
     AnalysisApproved,
     AnalysisEdited,
@@ -58,42 +68,60 @@ class ReviewItem(BaseModel):
     engine: str | None = None
     analyzed_at: datetime
     approved_by: str | None = None
+    run_id: str | None = Field(None, exclude=True)
 
 
 class AfterCallService:
-    def __init__(self, calls: CallService, analyzer: AfterCallAnalyzer) -> None:
+    def __init__(self, *, calls: CallService, analyzer: AfterCallAnalyzer) -> None:
         self.calls, self.analyzer = calls, analyzer
 
-    async def resume(self) -> int:
-        """Queue the post-call job again for every ended call it never analyzed (the process stopped between
-        the end and the analysis: the in-process queue does not survive a restart). How many were queued."""
+    async def resume(self, *, within_hours: float = 24.0) -> int:
+        """Queue the post-call job again for the calls that ended in the last ``within_hours`` and were never
+        analyzed, nor failed for good (the process stopped between the end and the analysis: the in-process
+        queue does not survive a restart). Older calls are left alone: ``POST /v1/calls/{id}/analyze`` runs
+        them. How many were queued."""
+        since = datetime.now(UTC) - timedelta(hours=within_hours)
         ended: dict[str, RecordedEvent] = {}
-        analyzed: set[str] = set()
-        for recorded in await self.calls.read_all([CallEnded.type_name(), CallAnalyzed.type_name()]):
-            if isinstance(recorded.event, CallEnded):
+        done: set[str] = set()
+        types = [CallEnded.type_name(), CallAnalyzed.type_name(), AnalyzerFailed.type_name()]
+        for recorded in await self.calls.read_all(types):
+            event = recorded.event
+            if isinstance(event, CallEnded) and recorded.recorded_at >= since:
                 ended[recorded.call_id] = recorded
-            elif isinstance(recorded.event, CallAnalyzed) and recorded.event.trigger == "call_ended":
-                analyzed.add(recorded.call_id)
-        pending = [r for call_id, r in ended.items() if call_id not in analyzed]
-        for recorded in pending:
-            job = Job(call_id=recorded.call_id, seq=recorded.seq, trace_id=recorded.trace_id)
-            if not await self.calls.work_queue.submit(job, wait_seconds=5.0):
-                log.warning("aftercall_resume_queue_full", call_id=recorded.call_id)
-        return len(pending)
+            elif isinstance(event, CallAnalyzed) and event.trigger == "call_ended" or isinstance(
+                    event, AnalyzerFailed) and event.analyzer == self.analyzer.name and event.permanent:
+                done.add(recorded.call_id)
+        queued = 0
+        for call_id, recorded in ended.items():
+            if call_id in done:
+                continue
+            job = Job(call_id=call_id, seq=recorded.seq, trace_id=recorded.trace_id)
+            if await self.calls.work_queue.submit(job, wait_seconds=5.0):
+                queued += 1
+            else:
+                log.warning("aftercall_resume_queue_full", call_id=call_id)
+        return queued
 
     async def analyze(self, call_id: str, *, trace_id: str | None) -> CallState:
-        """Run the engine now (again) on an ended call; a new revision goes through review like the first."""
-        for _attempt in range(_RETRIES):
+        """Run the engine now (again) on an ended call; a new revision goes through review like the first. An
+        engine failure is recorded as an AnalyzerFailed event, then raised."""
+        for attempt in range(_RETRIES):
             state = await self.calls.get_call(call_id)
             if state.status != "ended":
                 raise CallStillLive(call_id, "after-call analysis")
-            events = await self.analyzer.run(state, trigger="on_demand")
-            if await self._append(state, events, trace_id):
-                break
-        return await self.calls.get_call(call_id)
+            try:
+                events = await self.analyzer.run(state, trigger="on_demand")
+            except AnalyzerError as exc:
+                await self.calls.log.append(call_id, [AnalyzerFailed(
+                    analyzer=self.analyzer.name, category=exc.category, permanent=exc.permanent,
+                    message=str(exc)[:300], trigger_seq=state.seq)], trace_id=trace_id)
+                raise
+            if await self._append(state, events, trace_id, attempt):
+                return await self.calls.get_call(call_id)
+        raise ConcurrencyConflict(f"call {call_id}: gave up after {_RETRIES} conflicting writers")
 
     async def edit(self, call_id: str, edit: AnalysisEdit, *, trace_id: str | None) -> CallState:
-        for _attempt in range(_RETRIES):
+        for attempt in range(_RETRIES):
             state = await self.calls.get_call(call_id)
             current = self._current(state, edit.revision)
             changes = self._changes(current["analysis"], edit)
@@ -101,24 +129,26 @@ class AfterCallService:
                 raise InvalidInput("the edit changes nothing", field="fields")
             event = AnalysisEdited(revision=edit.revision, reviewer=edit.reviewer, changes=changes,
                                    comment=edit.comment)
-            if await self._append(state, [event], trace_id):
-                break
-        return await self.calls.get_call(call_id)
+            if await self._append(state, [event], trace_id, attempt):
+                return await self.calls.get_call(call_id)
+        raise ConcurrencyConflict(f"call {call_id}: gave up after {_RETRIES} conflicting writers")
 
     async def approve(self, call_id: str, revision: int, reviewer: str, *, trace_id: str | None
                       ) -> tuple[CallState, bool]:
         """(state, approved now); approving an approved revision again is an idempotent retry."""
-        for _attempt in range(_RETRIES):
+        for attempt in range(_RETRIES):
             state = await self.calls.get_call(call_id)
             if self._current(state, revision)["status"] == "approved":
                 return state, False
-            if await self._append(state, [AnalysisApproved(revision=revision, approved_by=reviewer)], trace_id):
-                break
-        return await self.calls.get_call(call_id), True
+            approval = AnalysisApproved(revision=revision, approved_by=reviewer)
+            if await self._append(state, [approval], trace_id, attempt):
+                return await self.calls.get_call(call_id), True
+        raise ConcurrencyConflict(f"call {call_id}: gave up after {_RETRIES} conflicting writers")
 
     async def queue(self, *, status: str | None = "pending_review", limit: int = 100) -> list[ReviewItem]:
         """Calls by their latest analysis, newest first: those waiting for review by default."""
-        types = [CallAnalyzed.type_name(), ReviewRequested.type_name(), AnalysisApproved.type_name()]
+        types = [CallAnalyzed.type_name(), ReviewRequested.type_name(), AnalysisApproved.type_name(),
+                 AnalysisEdited.type_name()]
         rows: dict[str, ReviewItem] = {}
         for recorded in await self.calls.read_all(types):
             _fold_review(rows, recorded)
@@ -172,7 +202,10 @@ class AfterCallService:
             if vault is None:
                 raise InvalidInput("personal data needs the PII vault, and PII redaction is off",
                                    field=f"fields.{name}")
-            sealed = vault.seal(str(raw))
+            normal = normalize_personal(spec.type, str(raw))
+            if not looks_complete(spec.type, normal):
+                raise InvalidInput(f"{name}: not a whole {spec.type.value}", field=f"fields.{name}")
+            sealed = vault.seal(normal)
         before = analysis["fields"].get(name)
         after: dict[str, Any] = {"value": value, "confidence": 1.0, "evidence": [], "sealed": sealed,
                  "note": f"set by reviewer {reviewer}"}
@@ -182,28 +215,44 @@ class AfterCallService:
         shown = dict(before, sealed=None) if before is not None else None
         return [FieldChange(path=f"fields.{name}", before=shown, after=after)]
 
-    async def _append(self, state: CallState, events: Sequence[Event], trace_id: str | None) -> bool:
-        """Append after ``state``'s last event; False when another writer came first (the caller retries)."""
+    async def _append(self, state: CallState, events: Sequence[Event], trace_id: str | None, attempt: int) -> bool:
+        """Append after ``state``'s last event; False when another writer came first (the caller retries, after
+        a little jittered backoff)."""
         try:
             await self.calls.log.append(state.call_id, list(events), expected_seq=state.seq, trace_id=trace_id)
         except ConcurrencyConflict:
             self.calls.states.forget(state.call_id)
+            await asyncio.sleep(random.uniform(0, 0.005 * (attempt + 1)))
             return False
         return True
 
 
 def _fold_review(rows: dict[str, ReviewItem], recorded: RecordedEvent) -> None:
+    """The queue row of a call: its latest analysis (the first stored of a revision two runs raced for), its
+    run's decision, and reviewers' edits and approvals (an edit after approval needs approving again)."""
     event = recorded.event
+    row = rows.get(recorded.call_id)
     if isinstance(event, CallAnalyzed):
+        if row is not None and row.revision >= event.revision:
+            return
         rows[recorded.call_id] = ReviewItem(
             call_id=recorded.call_id, revision=event.revision, status="analyzed",
             reasons=list(event.analysis.review_reasons), disposition=event.analysis.disposition.value,
-            confidence=event.analysis.confidence, engine=event.analysis.engine, analyzed_at=recorded.recorded_at)
+            confidence=event.analysis.confidence, engine=event.analysis.engine, analyzed_at=recorded.recorded_at,
+            run_id=event.run_id)
         return
-    row = rows.get(recorded.call_id)
     if row is None or getattr(event, "revision", None) != row.revision:
         return
+    run_id = getattr(event, "run_id", None)
+    if run_id is not None and row.run_id not in (None, run_id):
+        return  # the decision of a run that lost the race for this revision
     if isinstance(event, ReviewRequested):
         row.status, row.reasons = "pending_review", list(event.reasons)
     elif isinstance(event, AnalysisApproved):
         row.status, row.approved_by = "approved", event.approved_by
+    elif isinstance(event, AnalysisEdited):
+        changed = {c.path: c.after for c in event.changes}
+        if isinstance(changed.get("disposition"), dict):
+            row.disposition = changed["disposition"]["value"]
+        if row.status == "approved":
+            row.status, row.approved_by = "pending_review", None

@@ -136,7 +136,7 @@ class LlmEngine(AfterCallEngine):
         self.local.warm()
 
     async def analyze(self, call: CallState, *, extra_reasons: list[str] | None = None) -> EngineResult:
-        view = self.local.view(call)
+        view = await asyncio.to_thread(self.local.view, call)
         usage = _Usage(self.model)
         try:
             answer = await self._ask(view, usage)
@@ -184,7 +184,7 @@ class LlmEngine(AfterCallEngine):
     def _prompt(self, view: CallView) -> str:
         fields = [{"name": f.name, "type": f.type.value, "description": f.description,
                    **({"values": list(f.values)} if f.values else {})} for f in self.local.schema.fields]
-        lines = [f"[{s.index}] {s.speaker}: {s.text[:_MAX_SEGMENT_CHARS]}" for s in view.segments]
+        lines = _within_budget([f"[{s.index}] {s.speaker}: {s.text[:_MAX_SEGMENT_CHARS]}" for s in view.segments])
         return "\n".join([
             f"Intents (or '{OTHER}'): {', '.join(self.local.taxonomy.names)}",
             f"Dispositions: {', '.join(d.value for d in self.local.judge.dispositions)}",
@@ -210,8 +210,13 @@ class LlmEngine(AfterCallEngine):
         actions = [ActionItem(text=a.text, owner=a.owner, due=a.due, segments=sorted(set(a.segments) & set(texts)))
                    for a in answer.action_items if cited(a.segments) and sentence_support(a.text, cited(a.segments))
                    >= _SUPPORT]
+        if len(actions) < len(answer.action_items):
+            reasons.append(f"action items: {len(answer.action_items) - len(actions)} the cited segments do not "
+                           "support were dropped")
+        if answer.intent.name not in self.local.taxonomy.names and answer.intent.name != OTHER:
+            reasons.append(f"intent: the model answered {answer.intent.name!r}, not in the taxonomy; 'other' is used")
         local = self.local.build(view, self._intent(answer, view))
-        disposition = self._disposition(answer, local.disposition, reasons)
+        disposition = self._disposition(answer, view, local.disposition, reasons)
         fields = self.local.personal({spec.name: self._field(spec, answer, view) for spec in self.local.schema.fields})
         bullets = [b for b in answer.bullets if sentence_support(b, [s.text for s in view.segments]) >= _SUPPORT]
         summary = Summary(text=" ".join(s.text for s in sentences), bullets=bullets or local.summary.bullets,
@@ -230,15 +235,17 @@ class LlmEngine(AfterCallEngine):
         return IntentResult(name=name, confidence=min(_MAX_CONFIDENCE, answer.intent.confidence),
                             segments=[s.index for s in view.by_speaker("customer")[:3]])
 
-    def _disposition(self, answer: LlmAnswer, local: Disposition, reasons: list[str]) -> Disposition:
+    def _disposition(self, answer: LlmAnswer, view: CallView, local: Disposition, reasons: list[str]
+                     ) -> Disposition:
         allowed = {d.value.lower(): d.value for d in self.local.judge.dispositions}
         value = allowed.get(answer.disposition.value.lower())
         if value is None:
             reasons.append(f"disposition: the model answered {answer.disposition.value!r}, not a configured value; "
                            "the local engine's is used")
             return local
-        return Disposition(value=value, confidence=min(_MAX_CONFIDENCE, answer.disposition.confidence),
-                           segments=sorted(set(answer.disposition.segments)))
+        segments = sorted({i for i in answer.disposition.segments if 0 <= i < len(view.segments)})
+        return Disposition(value=value, confidence=min(_MAX_CONFIDENCE, answer.disposition.confidence)
+                           if segments else min(0.5, answer.disposition.confidence), segments=segments)
 
     def _field(self, spec: FieldSpec, answer: LlmAnswer, view: CallView) -> FieldResult:
         given = next((f for f in answer.fields if f.name == spec.name), None)
@@ -282,6 +289,23 @@ def _normal(spec: FieldSpec, value: str | float | bool) -> str | float | bool:
             return value
         return int(number) if number == int(number) else number
     return value
+
+
+def _within_budget(lines: list[str], budget: int = 24_000) -> list[str]:
+    """A long call's transcript cut to ``budget`` characters (about 6,000 tokens): as much of its start and of
+    its end as fit, taken in turn (where the issue and the outcome are), with a marker for what is left out.
+    The lines keep their numbers, so citations stay true."""
+    if sum(len(line) + 1 for line in lines) <= budget:
+        return lines
+    head = tail = used = 0
+    while head + tail < len(lines):
+        from_start = head <= tail
+        line = lines[head] if from_start else lines[len(lines) - 1 - tail]
+        if used + len(line) + 1 > budget:
+            break
+        used += len(line) + 1
+        head, tail = (head + 1, tail) if from_start else (head, tail + 1)
+    return [*lines[:head], f"... ({len(lines) - head - tail} segments left out) ...", *lines[len(lines) - tail:]]
 
 
 def _json_part(content: str) -> str:

@@ -2,13 +2,14 @@
 
 Intent comes from the context analyzer's conclusion when it ran, else from one classification of the
 customer's opening segments; sentiment and compliance from their analyzers' state; the summary, action items,
-disposition and fields from the components in this package. A 10-minute call takes a few milliseconds plus,
-without the context analyzer, one sentence embedding.
+disposition and fields from the components in this package. A 10-minute call takes about 120 ms on two cores,
+most of it the entity rules over every segment and a batch of sentence embeddings for the fields.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -52,20 +53,21 @@ class LocalEngine(AfterCallEngine):
                  model_path: str | Path | None = None) -> None:
         self.schema, self.taxonomy, self.review = schema, taxonomy, review
         self.extractor = EntityExtractor(products=products)
-        self.filler = SlotFiller(schema, encoder=self._encoder)
+        self.filler = SlotFiller(schema=schema, encoder=self._encoder)
         self.actions = ActionItemFinder()
-        self.judge = OutcomeJudge(dispositions)
+        self.judge = OutcomeJudge(dispositions=dispositions)
         self.dispositions = self.judge.dispositions
         self.summarizer = ExtractiveSummarizer()
         self._encoder_factory = encoder_factory
         self._model_path = model_path
         self._classifier: IntentClassifier | None = None
+        self._lock = threading.Lock()
 
     def view(self, call: CallState) -> CallView:
         return CallView.of(call, self.extractor)
 
     async def analyze(self, call: CallState, *, extra_reasons: list[str] | None = None) -> EngineResult:
-        view = self.view(call)
+        view = await asyncio.to_thread(self.view, call)  # entities of every segment: off the event loop
         intent = await self._intent(view)
         # off the event loop: the rules are quick, but a field question may need a sentence embedding
         analysis = await asyncio.to_thread(self.build, view, intent, extra_reasons=extra_reasons)
@@ -99,8 +101,12 @@ class LocalEngine(AfterCallEngine):
             result = fields.get(spec.name)
             if result is not None and result.sealed is not None and spec.type in PII_TYPES:
                 try:
-                    out[spec.name] = result.model_copy(update={
-                        "sealed": reseal_normalized(self.vault, spec.type, result.sealed)})
+                    sealed, complete = reseal_normalized(self.vault, spec.type, result.sealed)
+                    update: dict[str, Any] = {"sealed": sealed}
+                    if not complete:  # "0142": the end of a number, not a number to call
+                        update |= {"confidence": min(result.confidence, 0.5),
+                                   "note": f"the vaulted value does not look like a whole {spec.type.value}"}
+                    out[spec.name] = result.model_copy(update=update)
                 except VaultError:
                     out[spec.name] = result.model_copy(update={
                         "confidence": 0.0, "note": "sealed with another vault key: cannot be read"})
@@ -134,6 +140,10 @@ class LocalEngine(AfterCallEngine):
 
     def _load_classifier(self) -> IntentClassifier:
         """Built on first use, once per engine: the sentence model loads here, never per call."""
+        with self._lock:  # worker threads of several calls may ask first at once
+            return self._build_classifier()
+
+    def _build_classifier(self) -> IntentClassifier:
         if self._classifier is None:
             if self._encoder_factory is not None:
                 encoder: TextEncoder = self._encoder_factory()
@@ -160,9 +170,10 @@ def sentiment_of(view: CallView) -> SentimentSummary:
 def compliance_of(view: CallView) -> Compliance:
     state: dict[str, Any] = view.analyzers.get("rules") or {}
     index = {s.segment_id: s.index for s in view.segments}
+    kept = {v["seq"]: v for v in [*state.get("critical", []), *state.get("violations", [])]}  # both bounded
     violations = [ComplianceViolation(rule_id=v["rule_id"], severity=v["severity"], message=v["message"],
                                       segment=index.get(v["segment_id"]), evidence=v["evidence"])
-                  for v in state.get("violations", [])]
+                  for _seq, v in sorted(kept.items())]
     missed = [ComplianceMiss(rule_id=rule_id, severity=item.get("severity", "warning"),
                              message=item.get("message", ""), reason=item.get("reason"))
               for rule_id, item in state.get("checklist", {}).items() if item.get("status") == "missed"]

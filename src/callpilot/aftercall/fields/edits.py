@@ -66,6 +66,8 @@ def _canonical(spec: FieldSpec, value: FieldValue) -> FieldValue:
         return str(value).strip().capitalize()
     if kind is FieldType.ENUM:
         return next(v for v in spec.values if v.lower() == str(value).strip().lower())
+    if kind is FieldType.DATE:
+        return date.fromisoformat(str(value)).isoformat()  # "20261120" -> "2026-11-20"
     if kind in PII_TYPES:
         return f"[{PII_TYPES[kind]}]"  # the raw value is sealed by the caller; the analysis holds the placeholder
     return value.strip() if isinstance(value, str) else value

@@ -18,6 +18,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from callpilot.aftercall.fields.cues import TYPE_CUES, WEAK_TYPE_CUES, cue_words
+from callpilot.aftercall.fields.names import common_name, proper
 from callpilot.aftercall.fields.schema import PII_TYPES, FieldSchema, FieldSpec, FieldType
 from callpilot.aftercall.fields.values import NO, YES, Candidate, read_values
 from callpilot.aftercall.view import CallView, ViewSegment
@@ -26,34 +28,10 @@ from callpilot.embeddings.base import TextEncoder, Vectors
 
 __all__ = ["Confidence", "SlotFiller"]
 
-_STOP = {"the", "a", "an", "of", "or", "and", "to", "for", "is", "it", "on", "in", "be", "which", "what", "who",
-         "whether", "how", "many", "customer", "customers", "s", "wants", "want", "made", "makes", "goes", "when"}
-_GENERIC = {"number", "type", "date", "time", "day", "amount", "name", "value", "address", "week"}
-_SCHEDULING = ("does that work", "would that work", "works for you", "available", "opening", "earliest")
-_TYPE_CUES: dict[FieldType, tuple[str, ...]] = {
-    FieldType.MONEY: ("how much", "amount", "charge"),
-    FieldType.NUMBER: ("how many", "number of"),
-    FieldType.DATE: ("what date", "which date", "what day", "which day"),
-    FieldType.TIME: ("what time", "which time", "morning or afternoon", "time works", "slot", "window"),
-    FieldType.WEEKDAY: ("which day", "what day", "days", "day of the week", "weekday"),
-    FieldType.PHONE: ("phone", "number to reach", "reach you", "call you back", "callback", "best number"),
-    FieldType.EMAIL: ("email", "e-mail", "e mail"),
-    FieldType.ADDRESS: ("address", "where do you live", "street", "location"),
-    FieldType.BOOLEAN: ("would you like", "do you want", "should i", "shall i", "set up", "enroll", "sign you up",
-                        "turn on"),
-    FieldType.ENUM: ("which", "what kind", "what type"),
-    FieldType.STRING: ("who", "what's the name", "name of", "which company"),
-}
-# Words that may ask for a value of the type but often ask something else ("when did it start"): half a point.
-_WEAK_TYPE_CUES: dict[FieldType, tuple[str, ...]] = {
-    FieldType.DATE: ("when", "date", "schedule", *_SCHEDULING),
-    FieldType.TIME: ("when", *_SCHEDULING),
-}
 _CORRECTION = re.compile(r"\b(?:no wait|wait|actually|sorry|make that|make it|i mean|rather|scratch that|"
                          r"change (?:that|it) to|no no|don't use (?:that|this)(?: one)?|use my|instead)\b", re.I)
 _DECLINE = re.compile(r"\b(?:rather not|prefer not|don't have (?:one|an?)|do not have (?:one|an?)|not comfortable|"
                       r"no email|skip (?:that|it)|i'll pass|don't want to (?:give|share))\b", re.I)
-_SUFFIXES = ("ments", "ment", "ing", "ed", "es", "s")
 _ANSWER_SEGMENTS = 2
 _LATER = 4  # segments after an answer searched for a correction or a read-back
 
@@ -78,13 +56,6 @@ class _Found:
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Cues:
-    phrases: tuple[str, ...]
-    specific: tuple[re.Pattern[str], ...]  # the field's own words (stems)
-    described: tuple[re.Pattern[str], ...]  # its description's words
-
-
 class SlotFiller:
     """``encoder`` (optional) settles which of several fields of one type a question asks for, by meaning:
     "when can you come in" is nearer "date of the service appointment or visit" than "when the payment is
@@ -93,9 +64,9 @@ class SlotFiller:
     SEMANTIC_BONUS: float = 1.5
     SEMANTIC_MARGIN: float = 0.05
 
-    def __init__(self, schema: FieldSchema, *, encoder: Callable[[], TextEncoder] | None = None) -> None:
+    def __init__(self, *, schema: FieldSchema, encoder: Callable[[], TextEncoder] | None = None) -> None:
         self.schema = schema
-        self._cues = {spec.name: _cue_words(spec) for spec in schema.fields}
+        self._cues = {spec.name: cue_words(spec) for spec in schema.fields}
         self._encoder = encoder
         self._labels: dict[str, Vectors] = {}  # filled once; a race only computes the same vectors twice
         self._shared = {t for t in FieldType if sum(1 for f in schema.fields if f.type is t) > 1}
@@ -158,8 +129,8 @@ class SlotFiller:
 
     @staticmethod
     def _asks_for_type(kind: FieldType, text: str) -> bool:
-        return any(cue in text for cue in _TYPE_CUES[kind]) or any(
-            re.search(rf"\b{cue}\b", text) for cue in _WEAK_TYPE_CUES.get(kind, ()))
+        return any(cue in text for cue in TYPE_CUES[kind]) or any(
+            re.search(rf"\b{cue}\b", text) for cue in WEAK_TYPE_CUES.get(kind, ()))
 
     # -- one field ---------------------------------------------------------------------------------------
     def _fill_one(self, spec: FieldSpec, view: CallView, scores: dict[str, list[float]], topic: dict[str, int],
@@ -183,11 +154,14 @@ class SlotFiller:
                                    else "not discussed")
             return FieldResult(value=None, confidence=0.0, note=missing)
         found = self._confirmed(spec, view, self._corrected(spec, view, found))
+        if spec.type in PII_TYPES and found.candidate.sealed is None:
+            found = _sealed_later(spec, view, found)
         confidence = found.confidence - Confidence.LOOSE_TYPES.get(spec.type, 0.0)
         note = found.note
         if spec.type in PII_TYPES and found.candidate.sealed is None:
             confidence = min(confidence, Confidence.UNSEALED)
-            note = f"{PII_TYPES[spec.type]} values are not kept in the PII vault (analyzers.pii.vault_types)"
+            note = (f"no raw {PII_TYPES[spec.type]} value in the vault for it (is the type in "
+                    "analyzers.pii.vault_types?)")
         return FieldResult(value=found.candidate.value, confidence=round(confidence, 3),
                            evidence=sorted(set(found.evidence)), sealed=found.candidate.sealed, note=note)
 
@@ -198,7 +172,7 @@ class SlotFiller:
         more."""
         # half a point ("when would you like the payment sent") is enough for the one date or time field the
         # call names; a point for the only field of its type; two when fields of the type compete
-        weak_enough = weak_enough and spec.type in _WEAK_TYPE_CUES
+        weak_enough = weak_enough and spec.type in WEAK_TYPE_CUES
         threshold = (0.5 if weak_enough else 1.0) if spec.name in sole else 2.0
         rivals = [o for o in self.schema.fields if o.type is spec.type and o is not spec]
         out = []
@@ -305,14 +279,14 @@ class SlotFiller:
             echo = next((s for s in view.segments[seg.index + 1:seg.index + 3] if s.speaker == "agent"), None)
             if echo is None:
                 continue
-            name = _common_name(seg.text, echo.text, excluded)
+            name = common_name(seg.text, echo.text, excluded)
             if name is None:
                 continue
             before = view.segments[seg.index - 1] if seg.index > 0 else None
             named = any(self._names_field(spec, s) for s in (seg, echo, before) if s is not None)
             if named or only:
                 start = seg.text.lower().find(name)
-                return _Found(Candidate(_proper(name), seg.index, start, start + len(name)),
+                return _Found(Candidate(proper(name), seg.index, start, start + len(name)),
                               Confidence.SAID_WITH_CUE, (seg.index, echo.index),
                               note="a name the agent repeated; nobody asked for the field")
         return None
@@ -356,9 +330,9 @@ class SlotFiller:
         score = sum(2.0 for p in cues.phrases if p in text)
         score += sum(1.0 for p in cues.specific if p.search(text)) + sum(0.5 for p in cues.described
                                                                          if p.search(text))
-        if any(cue in text for cue in _TYPE_CUES[spec.type]):
+        if any(cue in text for cue in TYPE_CUES[spec.type]):
             score += 1.0
-        elif any(re.search(rf"\b{cue}\b", text) for cue in _WEAK_TYPE_CUES.get(spec.type, ())):
+        elif any(re.search(rf"\b{cue}\b", text) for cue in WEAK_TYPE_CUES.get(spec.type, ())):
             score += 0.5
         if spec.type is FieldType.ENUM and sum(1 for v in spec.values if v.lower() in text) >= 2:
             score += 2.0  # "checking or savings?"
@@ -370,7 +344,7 @@ class SlotFiller:
     def _asks_in_words(self, spec: FieldSpec, seg: ViewSegment) -> bool:
         """The segment asks in the type's own words ("the amount was ...") or the field's phrases."""
         text = seg.text.lower()
-        return any(cue in text for cue in (*_TYPE_CUES[spec.type], *self._cues[spec.name].phrases))
+        return any(cue in text for cue in (*TYPE_CUES[spec.type], *self._cues[spec.name].phrases))
 
     def _names_field(self, spec: FieldSpec, seg: ViewSegment) -> bool:
         """Its own words or its description's."""
@@ -380,27 +354,6 @@ class SlotFiller:
         cues = self._cues[spec.name]
         text = seg.text.lower()
         return any(p in text for p in cues.phrases) or any(p.search(text) for p in cues.specific)
-
-
-def _cue_words(spec: FieldSpec) -> _Cues:
-    """The phrases (label, ``ask``), the field's own words and its description's words, as stems ("payment"
-    matches "pay", "paying", "payee")."""
-    phrases = (spec.label.lower(), *(a.lower() for a in spec.ask))
-    name_words = [w for w in spec.label.lower().split() if w not in _STOP]
-    described = [w for w in re.findall(r"[a-z]+", spec.description.lower()) if w not in _STOP and len(w) > 2]
-    specific = list(dict.fromkeys(w for w in name_words if w not in _GENERIC))
-    others = [w for w in dict.fromkeys(described) if w not in specific and w not in _GENERIC]
-    return _Cues(phrases=phrases, specific=tuple(_stem_pattern(w) for w in specific),
-                 described=tuple(_stem_pattern(w) for w in others))
-
-
-def _stem_pattern(word: str) -> re.Pattern[str]:
-    stem = word
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            stem = word[: -len(suffix)]
-            break
-    return re.compile(rf"\b{re.escape(stem)}", re.I)
 
 
 def _replies(view: CallView, index: int) -> list[ViewSegment]:
@@ -418,6 +371,20 @@ def _replies(view: CallView, index: int) -> list[ViewSegment]:
         if len(out) >= _ANSWER_SEGMENTS:
             break
     return out
+
+
+def _sealed_later(spec: FieldSpec, view: CallView, found: _Found) -> _Found:
+    """A number read out in pieces is vaulted whole with its last piece: the same speaker's next segments."""
+    first = view.segments[found.candidate.segment]
+    wanted = PII_TYPES[spec.type]
+    for seg in view.segments[first.index + 1:first.index + 4]:
+        if seg.speaker != first.speaker:
+            continue
+        sealed = next((v for v in seg.vaulted if v.type == wanted), None)
+        if sealed is not None:
+            candidate = Candidate(found.candidate.value, seg.index, sealed.start, sealed.end, sealed=sealed.vault_ref)
+            return _Found(candidate, found.confidence, (*found.evidence, seg.index), found.note)
+    return found
 
 
 def _echoed_value(view: CallView, seg: ViewSegment, candidates: Sequence[Candidate], spec: FieldSpec
@@ -446,30 +413,3 @@ def _after_correction(seg: ViewSegment, candidates: Sequence[Candidate]) -> Cand
 def _pick(seg: ViewSegment, candidates: Sequence[Candidate]) -> Candidate:
     """The first value in the answer, or the one after a correction ("two fifty, no wait, three hundred")."""
     return _after_correction(seg, candidates) or sorted(candidates, key=lambda c: c.start)[0]
-
-
-_NAME_WORD = re.compile(r"[a-z][a-z'&-]*")
-_NOT_NAME_WORDS = _STOP | {"i", "you", "my", "your", "we", "our", "me", "that", "this", "um", "uh", "yeah", "okay",
-                           "so", "just", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-                           "zero", "oh", "ten", "hundred", "dollars", "got", "see", "set", "up", "thanks",
-                           "thank", "please", "yes", "no", "account", "card", "number", "bill", "charge"}
-
-
-def _common_name(said: str, echo: str, excluded: set[str]) -> str | None:
-    """The longest run of two to five name-like words (no stop words, numbers or placeholders) that both
-    segments say, or None."""
-    words = _NAME_WORD.findall(said.lower())
-    echoed = " " + " ".join(_NAME_WORD.findall(echo.lower())) + " "
-    for size in (5, 4, 3, 2):
-        for i in range(len(words) - size + 1):
-            run = words[i:i + size]
-            if any(w in _NOT_NAME_WORDS for w in run):
-                continue
-            phrase = " ".join(run)
-            if f" {phrase} " in echoed and phrase not in excluded and phrase in said.lower():
-                return phrase
-    return None
-
-
-def _proper(text: str) -> str:
-    return " ".join(w.capitalize() for w in text.split())

@@ -12,7 +12,7 @@ from callpilot.analyzers.number_words import UNITS, Token
 from callpilot.analyzers.pii.spoken import find_digit_runs
 from callpilot.analyzers.pii.vault import Vault
 
-__all__ = ["normalize_personal", "reseal_normalized"]
+__all__ = ["looks_complete", "normalize_personal", "reseal_normalized"]
 
 _DICTATION = re.compile(r"\b(?:all together|altogether|all one word|one word|no spaces?|all lower ?case|lower ?case)\b")
 _JOINERS = {"dot": ".", "period": ".", "at": "@", "underscore": "_", "dash": "-", "hyphen": "-", "minus": "-",
@@ -55,5 +55,16 @@ def _digits(words: list[str]) -> list[str]:
     return out
 
 
-def reseal_normalized(vault: Vault, kind: FieldType, token: str) -> str:
-    return vault.seal(normalize_personal(kind, vault.open(token)))
+def looks_complete(kind: FieldType, value: str) -> bool:
+    """A phone number of 7 to 15 digits; an email with a local part and a dotted domain."""
+    if kind is FieldType.PHONE:
+        return value.isdigit() and 7 <= len(value) <= 15
+    if kind is FieldType.EMAIL:
+        return bool(re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", value))
+    return bool(value.strip())
+
+
+def reseal_normalized(vault: Vault, kind: FieldType, token: str) -> tuple[str, bool]:
+    """The value normalised and sealed again, and whether it looks complete."""
+    value = normalize_personal(kind, vault.open(token))
+    return vault.seal(value), looks_complete(kind, value)

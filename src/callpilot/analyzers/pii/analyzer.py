@@ -11,7 +11,8 @@ from callpilot.analyzers.base import SegmentRewriter
 from callpilot.analyzers.pii.cues import default_cues
 from callpilot.analyzers.pii.entities import EntityType
 from callpilot.analyzers.pii.pieces import Chain, Piece, PieceJoiner
-from callpilot.analyzers.pii.redactor import PiiRedactor
+from callpilot.analyzers.pii.redactor import PiiRedactor, RedactedSpan
+from callpilot.analyzers.pii.spoken import find_digit_runs
 from callpilot.analyzers.pii.vault import Vault, VaultError
 from callpilot.core.errors import ConfigError
 from callpilot.core.logging import get_logger
@@ -89,7 +90,7 @@ class PiiAnalyzer(SegmentRewriter):
         events: list[Event] = [*self._amend(call, result.amendments, result.chain)]
         entities = [
             PiiEntity(type=s.type.value, start=s.out_start, end=s.out_end, policy=s.policy.value,
-                      vault_ref=self.vault.seal(event.text[s.start:s.end]) if s.type in self.vault_types else None)
+                      vault_ref=self.vault.seal(_raw(event.text, s)) if s.type in self.vault_types else None)
             for s in result.redaction.spans
         ]
         if entities or previous is not None or result.chain is not None:
@@ -166,3 +167,10 @@ def _segment(call: CallState, segment_id: str) -> Segment | None:
     return None
 
 
+def _raw(text: str, span: RedactedSpan) -> str:
+    """What the vault keeps for a span: its text, or, for the last piece of a number read out over several
+    segments, the whole number (the earlier pieces were in other segments)."""
+    said = text[span.start:span.end]
+    if span.digits and len(span.digits) > len("".join(r.digits for r in find_digit_runs(said))):
+        return span.digits
+    return said

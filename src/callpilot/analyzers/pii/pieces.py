@@ -89,8 +89,9 @@ class PieceJoiner:
                 joined_chain = self._join(chain, lead)
                 if joined_chain is not None:
                     joined = lead, joined_chain
+                    # the piece carries the whole number read so far: what the vault keeps for it
                     found = _override(found, Found(joined_chain.type, lead.start, lead.end, 0.9, "pieces",
-                                                   lead.digits))
+                                                   joined_chain.digits))
                     amendments = [(p, joined_chain.type) for p in chain.pieces if joined_chain.type != chain.type]
         tail = runs[-1] if runs and final else None
         opened: Chain | None = None

@@ -34,6 +34,7 @@ class CallAnalyzed(Event):
     """The after-call job analysed the call (again: each run is a new ``revision``)."""
 
     revision: int = Field(ge=1)
+    run_id: str | None = Field(None, description="ties this run's ReviewRequested/AnalysisApproved to it")
     trigger: Literal["call_ended", "on_demand"]
     analysis: CallAnalysis
     input_seq: int = Field(ge=0, description="the call's seq the analysis read up to")
@@ -44,6 +45,7 @@ class CallAnalyzed(Event):
 
 class ReviewRequested(Event):
     revision: int = Field(ge=1)
+    run_id: str | None = None
     reasons: list[str]
 
 
@@ -68,14 +70,21 @@ class AnalysisApproved(Event):
     """The revision may be delivered: by a reviewer, or automatically when nothing was below the threshold."""
 
     revision: int = Field(ge=1)
+    run_id: str | None = Field(None, description="set for 'auto': the run whose result this approves")
     approved_by: str = Field(description="the reviewer, or 'auto'")
     auto: bool = False
 
 
 def _analyzed(analyzers: dict[str, Any], event: CallAnalyzed, seq: int) -> None:
     previous = analyzers.get(_NAME) or {}
+    if previous.get("revision", 0) >= event.revision:
+        # two runs raced for one revision (the post-call job and an on-demand run): the first one stored stays,
+        # with whatever reviewers did to it; the late run's decision is ignored by its run id
+        if event.trigger == "call_ended" and previous.get("end_revision") is None:
+            previous["end_revision"] = previous["revision"]
+        return
     analyzers[_NAME] = {
-        "revision": event.revision, "trigger": event.trigger, "seq": seq,
+        "revision": event.revision, "run_id": event.run_id, "trigger": event.trigger, "seq": seq,
         "analysis": event.analysis.model_dump(mode="json"), "status": "analyzed",
         "review_reasons": list(event.analysis.review_reasons), "edits": [], "approved_by": None,
         "engine": event.analysis.engine, "fallback_reason": event.fallback_reason,
@@ -86,13 +95,16 @@ def _analyzed(analyzers: dict[str, Any], event: CallAnalyzed, seq: int) -> None:
     }
 
 
-def _current(analyzers: dict[str, Any], revision: int) -> dict[str, Any] | None:
+def _current(analyzers: dict[str, Any], revision: int, run_id: str | None = None) -> dict[str, Any] | None:
+    """The state of ``revision`` if it is the latest (and, for a run's own decision, that run's)."""
     state: dict[str, Any] | None = analyzers.get(_NAME)
-    return state if state is not None and state["revision"] == revision else None
+    if state is None or state["revision"] != revision:
+        return None
+    return state if run_id is None or state.get("run_id") in (None, run_id) else None
 
 
 def _review(analyzers: dict[str, Any], event: ReviewRequested, seq: int) -> None:
-    if (state := _current(analyzers, event.revision)) is not None:
+    if (state := _current(analyzers, event.revision, event.run_id)) is not None:
         state["status"], state["review_reasons"] = "pending_review", list(event.reasons)
 
 
@@ -103,10 +115,12 @@ def _edited(analyzers: dict[str, Any], event: AnalysisEdited, seq: int) -> None:
         _set_path(state["analysis"], change.path, change.after)
     state["edits"].append({"seq": seq, "reviewer": event.reviewer, "comment": event.comment,
                            "changes": [c.model_dump(mode="json") for c in event.changes]})
+    if state["status"] == "approved":  # changed after approval: it needs approving again before delivery
+        state["status"], state["approved_by"] = "pending_review", None
 
 
 def _approved(analyzers: dict[str, Any], event: AnalysisApproved, seq: int) -> None:
-    if (state := _current(analyzers, event.revision)) is not None:
+    if (state := _current(analyzers, event.revision, event.run_id)) is not None:
         state["status"], state["approved_by"], state["approved_seq"] = "approved", event.approved_by, seq
 
 

@@ -125,6 +125,10 @@ def _apply_violated(analyzers: dict[str, Any], event: RuleViolated, seq: int) ->
     state = _state(analyzers)
     state["violations"].append(event.model_dump() | {"seq": seq})
     del state["violations"][:-MAX_VIOLATIONS_KEPT]
+    if event.severity == "critical":  # kept apart, so a long call's wrap-up still sees an early critical one
+        critical = state.setdefault("critical", [])
+        critical.append(event.model_dump() | {"seq": seq})
+        del critical[:-MAX_VIOLATIONS_KEPT]
     state["violation_counts"][event.rule_id] = state["violation_counts"].get(event.rule_id, 0) + 1
     state["violations_total"] += 1
 
