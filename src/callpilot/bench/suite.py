@@ -150,7 +150,8 @@ def pipeline_markdown(results: dict[str, list[LoadResult]]) -> list[str]:
         "load generator and (for PostgreSQL) the database share the machine's cores. All runs of a backend go "
         "to one database, so later runs find a larger table. *Default settings* run the inline chain (`pii → "
         "rules → sentiment → signals → talk_stats`) and `context` then `assist` in the background (`assist` "
-        "searching the demo knowledge base, examples/kb, at most once per 2 s of each call); *inline chain "
+        "searching the demo knowledge base, examples/kb, at most once per 2 s of each call; `aftercall` when a "
+        "call ends); *inline chain "
         "only* turns the background analyzers off, which shows what their sentence embeddings (context: 9-11 "
         "ms of CPU each in numpy; assist: 4-6 ms, int8) cost on a machine whose two cores also run the load "
         "generator.",

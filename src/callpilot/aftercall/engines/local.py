@@ -2,7 +2,7 @@
 
 Intent comes from the context analyzer's conclusion when it ran, else from one classification of the
 customer's opening segments; sentiment and compliance from their analyzers' state; the summary, action items,
-disposition and fields from the components in this package. A 10-minute call takes about 120 ms on two cores,
+disposition and fields from the components in this package. A 10-minute call takes about 100 ms on two cores,
 most of it the entity rules over every segment and a batch of sentence embeddings for the fields.
 """
 
