@@ -1,0 +1,91 @@
+"""The summary email against a real local SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import email
+from collections.abc import Iterator
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from callpilot.delivery.email import SmtpSender, compose_summary_email
+from callpilot.delivery.errors import DeliveryFailed
+from tests.api.conftest import free_port
+
+ANALYSIS: dict[str, Any] = {
+    "summary": {"text": "…", "bullets": ["Issue: billing dispute", "Done: refund submitted",
+                                         "Next: a supervisor calls back (within 2 business days)"]},
+    "intent": {"name": "billing_dispute", "confidence": 0.9},
+    "disposition": {"value": "Escalated", "confidence": 0.85, "segments": [39]},
+    "resolution": "escalated",
+    "action_items": [{"text": "The team will call the customer back", "owner": "team",
+                      "due": "within 2 business days", "segments": [40]}],
+    "fields": {"callback_number": {"value": "[PHONE_NUMBER]", "sealed": "gAAAA-token", "confidence": 0.9}},
+}
+
+
+class Recorder:
+    """An SMTP handler that keeps what it receives, or refuses recipients with a scripted code."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.refuse: str | None = None
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
+                          rcpt_options: list[str]) -> str:
+        if self.refuse:
+            return self.refuse
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))  # type: ignore[arg-type]
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Recorder, int]]:
+    recorder, port = Recorder(), free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield recorder, port
+    controller.stop()
+
+
+def _message() -> Any:
+    return compose_summary_email(ANALYSIS, call_id="c-42", sender="callpilot@example.com",
+                                 to="dana@example.com", transcript_url="https://cp.example.com/calls/c-42")
+
+
+async def test_the_summary_email_arrives(smtp: tuple[Recorder, int]) -> None:
+    recorder, port = smtp
+    await SmtpSender(host="127.0.0.1", port=port, start_tls=False).send(_message())
+    [received] = recorder.messages
+    assert received["Subject"] == "Call c-42: Escalated - billing dispute"
+    assert received["To"] == "dana@example.com"
+    text = next(p for p in received.walk() if p.get_content_type() == "text/plain").get_payload(decode=True)
+    body = text.decode()
+    for bullet in ANALYSIS["summary"]["bullets"]:
+        assert f"- {bullet}" in body
+    assert "https://cp.example.com/calls/c-42" in body and "within 2 business days" in body
+    assert "gAAAA-token" not in body and "[PHONE_NUMBER]" not in body  # fields go to the CRM, not the inbox
+    html = next(p for p in received.walk() if p.get_content_type() == "text/html")
+    assert '<a href="https://cp.example.com/calls/c-42">' in html.get_payload(decode=True).decode()
+
+
+@pytest.mark.parametrize(("code", "retryable"), [("550 No such user", False), ("452 Mailbox full", True)])
+async def test_a_refused_recipient(smtp: tuple[Recorder, int], code: str, retryable: bool) -> None:
+    recorder, port = smtp
+    recorder.refuse = code
+    with pytest.raises(DeliveryFailed) as error:
+        await SmtpSender(host="127.0.0.1", port=port, start_tls=False).send(_message())
+    assert error.value.retryable is retryable and code[:3] in str(error.value)
+
+
+async def test_a_server_that_is_down_is_retryable() -> None:
+    with pytest.raises(DeliveryFailed, match="unreachable") as error:
+        await SmtpSender(host="127.0.0.1", port=free_port(), start_tls=False, timeout_seconds=2).send(_message())
+    assert error.value.retryable
