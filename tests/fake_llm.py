@@ -43,17 +43,25 @@ class FakeLLM:
 
 
 @contextlib.asynccontextmanager
-async def serving_llm(fake: FakeLLM) -> AsyncIterator[str]:
-    """The fake on a real port in this event loop; yields the base URL the SDK takes (``.../v1``)."""
+async def serving_app(app: FastAPI) -> AsyncIterator[str]:
+    """A small app (a fake vendor server, a webhook receiver) on a real port in this event loop; yields its
+    base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(fake.app, host="127.0.0.1", port=port, log_config=None))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
             task.result()  # re-raises why it could not start
         await asyncio.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}/v1"
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
+
+
+@contextlib.asynccontextmanager
+async def serving_llm(fake: FakeLLM) -> AsyncIterator[str]:
+    """The fake on a real port; yields the base URL the SDK takes (``.../v1``)."""
+    async with serving_app(fake.app) as base:
+        yield f"{base}/v1"
