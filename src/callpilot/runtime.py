@@ -9,6 +9,7 @@ from typing import Any
 from callpilot.aftercall.analyzer import AfterCallAnalyzer
 from callpilot.analyzers.context import ContextAnalyzer
 from callpilot.analyzers.pii.analyzer import PiiAnalyzer
+from callpilot.analyzers.pii.vault import Vault
 from callpilot.analyzers.registry import build_analyzers
 from callpilot.assist.knowledge import KnowledgeService, knowledge_for
 from callpilot.assist.orchestrator import AssistAnalyzer
@@ -17,6 +18,12 @@ from callpilot.core.errors import ConfigError
 from callpilot.core.logging import get_logger
 from callpilot.core.metrics import count_appended
 from callpilot.core.settings import Settings
+from callpilot.delivery.webhooks.outbox import WebhookOutbox
+from callpilot.delivery.webhooks.retry import RetryPolicy
+from callpilot.delivery.webhooks.service import WebhookService
+from callpilot.delivery.webhooks.store import WebhookStore
+from callpilot.delivery.webhooks.urls import UrlPolicy
+from callpilot.domain.call import CallState
 from callpilot.eventlog.base import EventLog
 from callpilot.eventlog.factory import open_event_log
 from callpilot.pipeline.runner import AnalyzerRunner
@@ -36,7 +43,9 @@ class Runtime:
     hub: EventHub
     calls: CallService
     aftercall: AfterCallService
+    webhooks: WebhookService
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    outbox: WebhookOutbox | None = None
 
     @property
     def knowledge(self) -> KnowledgeService:
@@ -49,6 +58,9 @@ class Runtime:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.outbox is not None:
+            await self.outbox.close()
+        self.webhooks.store.engine.dispose()
         await self.calls.stop()
         await self.log.close()
 
@@ -93,11 +105,47 @@ async def open_runtime(settings: Settings, *, log: EventLog | None = None) -> Ru
     if context is not None:  # one copy of the sentence model in the process
         post_call.engine.use_encoder(context.encoder)
     aftercall = AfterCallService(calls=calls, analyzer=post_call)
-    runtime = Runtime(settings=settings, log=log, hub=hub, calls=calls, aftercall=aftercall)
+    webhooks, outbox = _webhooks(settings, log, calls)
+    runtime = Runtime(settings=settings, log=log, hub=hub, calls=calls, aftercall=aftercall, webhooks=webhooks,
+                      outbox=outbox)
+    if outbox is not None:
+        runtime.tasks.add(asyncio.create_task(_run_outbox(outbox, settings.webhooks.poll_seconds)))
     if post_call in background.analyzers:
         await asyncio.to_thread(post_call.engine.warm)  # the first call's wrap-up does not wait for the model
         runtime.tasks.add(asyncio.create_task(_resume(aftercall)))  # start-up does not wait for it
     return runtime
+
+
+def _webhooks(settings: Settings, log: EventLog, calls: CallService) -> tuple[WebhookService, WebhookOutbox | None]:
+    """The webhook store in the event log's database, the registration service and, when enabled, the outbox."""
+    options = settings.webhooks
+    url, search_path = log.location()
+    store = WebhookStore(url, search_path=search_path)
+    vault = calls.vault or Vault(settings.vault_key.get_secret_value() if settings.vault_key else None)
+    policy = UrlPolicy(allow=options.allow_networks)
+    service = WebhookService(store=store, policy=policy, vault=vault)
+    if not options.enabled:
+        return service, None
+
+    async def state(call_id: str) -> CallState | None:
+        return await calls.states.load(call_id)
+
+    outbox = WebhookOutbox(store=store, log=log, vault=vault, states=state, policy=policy,
+                           retry=RetryPolicy(base_seconds=options.base_retry_seconds,
+                                             max_delay_seconds=options.max_retry_seconds,
+                                             max_attempts=options.max_attempts),
+                           timeout_seconds=options.timeout_seconds)
+    return service, outbox
+
+
+async def _run_outbox(outbox: WebhookOutbox, poll_seconds: float) -> None:
+    """Dispatch and send until cancelled; a failing round is logged and the next one tries again."""
+    while True:
+        try:
+            await outbox.drain()
+        except Exception as exc:  # the database away for a moment, a bug: logged, and the loop goes on
+            _log.error("webhook_outbox_failed", exc_info=exc)
+        await asyncio.sleep(poll_seconds)
 
 
 async def _resume(aftercall: AfterCallService) -> None:

@@ -19,7 +19,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from callpilot.core.errors import ConfigError
 from callpilot.core.yamlfile import read_yaml
 
-__all__ = ["DEFAULT_DATABASE_URL", "PipelineSettings", "Settings", "StreamSettings", "load_settings"]
+__all__ = ["DEFAULT_DATABASE_URL", "PipelineSettings", "Settings", "StreamSettings", "WebhookSettings",
+           "load_settings"]
 
 DEFAULT_DATABASE_URL = "sqlite:///./callpilot.db"
 
@@ -54,6 +55,20 @@ class StreamSettings(BaseModel):
     )
 
 
+class WebhookSettings(BaseModel):
+    """The webhook outbox (docs/delivery.md)."""
+
+    model_config = {"extra": "forbid"}
+
+    enabled: bool = Field(True, description="run the dispatcher and sender in this process")
+    allow_networks: list[str] = Field(default_factory=list, description="internal CIDRs receivers may be in")
+    timeout_seconds: float = Field(10.0, gt=0)
+    max_attempts: int = Field(8, ge=1, le=50)
+    base_retry_seconds: float = Field(5.0, ge=0)
+    max_retry_seconds: float = Field(3600.0, gt=0)
+    poll_seconds: float = Field(0.5, gt=0, description="how often the outbox looks for new events and due rows")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CALLPILOT_", env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -75,6 +90,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     streams: StreamSettings = Field(default_factory=StreamSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     analyzers: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-analyzer options, keyed by analyzer name"
     )

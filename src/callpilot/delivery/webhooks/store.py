@@ -134,6 +134,15 @@ class WebhookStore:
                 conn.execute(webhook_cursor.insert().values(name=_CURSOR, position=cursor))
         return added
 
+    def add_delivery(self, row: NewDelivery) -> None:
+        """One row outside the log (a test event), due now; the cursor does not move."""
+        now = _now()
+        with self._begin() as conn:
+            conn.execute(webhook_deliveries.insert().values(
+                msg_id=row.msg_id, subscription_id=row.subscription_id, event_type=row.event_type,
+                position=row.position, call_id=row.call_id, payload=row.payload, status="pending", attempts=0,
+                next_attempt_at=now, created_at=now, updated_at=now))
+
     def due(self, *, limit: int = 100, now: datetime | None = None) -> list[Delivery]:
         with self._begin() as conn:
             rows = conn.execute(webhook_deliveries.select().where(
