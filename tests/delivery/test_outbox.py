@@ -185,3 +185,17 @@ def _headers(msg_id: str, body: str) -> dict[str, str]:
     from callpilot.delivery.webhooks.signing import WebhookSigner
 
     return WebhookSigner(SECRET).headers(msg_id, body)
+
+
+async def test_a_new_webhook_gets_the_events_after_it_was_created(stores: tuple[EventLog, WebhookStore]) -> None:
+    log, store = stores
+    receiver = Receiver()
+    async with serving_app(receiver.app) as base:
+        await _calls(log, 2)
+        outbox = _outbox(log, store)
+        await outbox.drain()  # nobody listens yet: the cursor skips to the end
+        _subscribe(store, f"{base}/hook", "call_started")
+        await log.append("later", [CallStarted(agent_id="a")], expected_seq=0)
+        await outbox.drain()
+        await outbox.close()
+    assert [p["data"]["call_id"] for _, p in receiver.received] == ["later"]

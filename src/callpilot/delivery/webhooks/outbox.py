@@ -56,10 +56,15 @@ class WebhookOutbox:
     async def dispatch_once(self) -> int:
         """Turn the next batch of log events into delivery rows; how many events were read."""
         after = await asyncio.to_thread(self.store.cursor)
+        subscriptions = [s for s in await asyncio.to_thread(self.store.subscriptions) if s.enabled]
+        if not subscriptions:  # nobody listens: skip to the end (a webhook gets the events after it is created)
+            last = await self.log.last_position()
+            if last > after:
+                await asyncio.to_thread(self.store.enqueue, [], cursor=last)
+            return 0
         events = await self.log.read(after_position=after, limit=self.batch)
         if not events:
             return 0
-        subscriptions = await asyncio.to_thread(self.store.subscriptions)
         rows: list[NewDelivery] = []
         for recorded in events:
             state = await self.states(recorded.call_id) if isinstance(recorded.event, AnalysisApproved) else None
