@@ -14,13 +14,15 @@ engine's result, with the reason recorded and the call sent to review.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from callpilot.aftercall.engines.base import AfterCallEngine, EngineResult
-from callpilot.aftercall.engines.local import LocalEngine
+from callpilot.aftercall.engines.local import LocalEngine, compliance_of, sentiment_of, topics_of
 from callpilot.aftercall.fields.schema import PII_TYPES, FieldSpec, FieldType
 from callpilot.aftercall.fields.values import read_values
 from callpilot.aftercall.grounding import sentence_support, value_supported
@@ -215,34 +217,39 @@ class LlmEngine(AfterCallEngine):
                            "support were dropped")
         if answer.intent.name not in self.local.taxonomy.names and answer.intent.name != OTHER:
             reasons.append(f"intent: the model answered {answer.intent.name!r}, not in the taxonomy; 'other' is used")
-        local = self.local.build(view, self._intent(answer, view))
-        disposition = self._disposition(answer, view, local.disposition, reasons)
+        intent = self._intent(answer, view)
+        # the local engine's rules run only for what the model got wrong (its fields and summary are not needed)
+        local_actions = functools.cache(lambda: self.local.actions.find(view))
+        disposition = self._disposition(answer, view, lambda: self.local.judge.judge(view, local_actions())[0],
+                                        reasons)
         fields = self.local.personal({spec.name: self._field(spec, answer, view) for spec in self.local.schema.fields})
         bullets = [b for b in answer.bullets if sentence_support(b, [s.text for s in view.segments]) >= _SUPPORT]
-        summary = Summary(text=" ".join(s.text for s in sentences), bullets=bullets or local.summary.bullets,
-                          sentences=sentences)
-        intent = self._intent(answer, view)
-        reasons = self.local.review.reasons(self.local.schema, fields, disposition, local.compliance, reasons)
-        return local.model_copy(update={
-            "engine": self.name, "summary": summary, "intent": intent, "resolution": answer.resolution,
-            "action_items": actions, "disposition": disposition, "fields": fields,
-            "confidence": self.local.review.overall(intent, disposition, self.local.schema, fields),
-            "needs_review": bool(reasons), "review_reasons": reasons,
-        })
+        if not bullets:
+            bullets = self.local.summarizer.summarize(view, intent=intent, actions=local_actions(),
+                                                      disposition=disposition).bullets
+        summary = Summary(text=" ".join(s.text for s in sentences), bullets=bullets, sentences=sentences)
+        compliance = compliance_of(view)
+        reasons = self.local.review.reasons(self.local.schema, fields, disposition, compliance, reasons)
+        return CallAnalysis(
+            engine=self.name, summary=summary, intent=intent, resolution=answer.resolution, action_items=actions,
+            disposition=disposition, fields=fields, sentiment=sentiment_of(view), compliance=compliance,
+            topics=topics_of(view, intent),
+            confidence=self.local.review.overall(intent, disposition, self.local.schema, fields),
+            needs_review=bool(reasons), review_reasons=reasons)
 
     def _intent(self, answer: LlmAnswer, view: CallView) -> IntentResult:
         name = answer.intent.name if answer.intent.name in self.local.taxonomy.names else OTHER
         return IntentResult(name=name, confidence=min(_MAX_CONFIDENCE, answer.intent.confidence),
                             segments=[s.index for s in view.by_speaker("customer")[:3]])
 
-    def _disposition(self, answer: LlmAnswer, view: CallView, local: Disposition, reasons: list[str]
+    def _disposition(self, answer: LlmAnswer, view: CallView, local: Callable[[], Disposition], reasons: list[str]
                      ) -> Disposition:
         allowed = {d.value.lower(): d.value for d in self.local.judge.dispositions}
         value = allowed.get(answer.disposition.value.lower())
         if value is None:
             reasons.append(f"disposition: the model answered {answer.disposition.value!r}, not a configured value; "
                            "the local engine's is used")
-            return local
+            return local()
         segments = sorted({i for i in answer.disposition.segments if 0 <= i < len(view.segments)})
         return Disposition(value=value, confidence=min(_MAX_CONFIDENCE, answer.disposition.confidence)
                            if segments else min(0.5, answer.disposition.confidence), segments=segments)

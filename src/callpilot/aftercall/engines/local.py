@@ -39,7 +39,7 @@ from callpilot.domain.analysis import (
 from callpilot.domain.call import CallState
 from callpilot.embeddings.base import TextEncoder
 
-__all__ = ["LocalEngine", "compliance_of", "sentiment_of"]
+__all__ = ["LocalEngine", "compliance_of", "sentiment_of", "topics_of"]
 
 _OPENING_SEGMENTS = 3
 _TREND = 0.15
@@ -88,7 +88,7 @@ class LocalEngine(AfterCallEngine):
         return CallAnalysis(
             engine=self.name, summary=summary, intent=intent, resolution=resolution, action_items=actions,
             disposition=disposition, fields=fields, sentiment=sentiment_of(view), compliance=compliance,
-            topics=_topics(view, intent), confidence=ReviewPolicy.overall(intent, disposition, self.schema, fields),
+            topics=topics_of(view, intent), confidence=ReviewPolicy.overall(intent, disposition, self.schema, fields),
             needs_review=bool(reasons), review_reasons=reasons,
         )
 
@@ -180,7 +180,7 @@ def compliance_of(view: CallView) -> Compliance:
     return Compliance(ruleset=state.get("ruleset") or None, violations=violations, missed_requirements=missed)
 
 
-def _topics(view: CallView, intent: IntentResult) -> list[str]:
+def topics_of(view: CallView, intent: IntentResult) -> list[str]:
     topics = [intent.name] if intent.name != OTHER else []
     context: dict[str, Any] = view.analyzers.get("context") or {}
     topics += [a["intent"] for a in context.get("alternatives", []) if a["confidence"] >= 0.25]
