@@ -19,7 +19,7 @@ def test_defaults() -> None:
     assert settings.database_url == DEFAULT_DATABASE_URL
     assert settings.api_key is None and settings.pipeline.inline == [
         "pii", "rules", "sentiment", "signals", "talk_stats"] and settings.pipeline.background == [
-        "context", "assist", "aftercall"]
+        "context", "assist", "aftercall", "callback"]
 
 
 def test_flags_beat_environment_beat_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,4 +65,4 @@ def test_the_example_settings_file_loads() -> None:
 
     built = build_analyzers([*settings.pipeline.inline, *settings.pipeline.background], analyzer_options(settings))
     assert [a.name for a in built] == ["pii", "rules", "sentiment", "signals", "talk_stats", "context",
-                                        "assist", "aftercall"]
+                                        "assist", "aftercall", "callback"]

@@ -128,7 +128,7 @@ def demo(
 def bench(
     sections: Annotated[list[str] | None, typer.Argument(
         help="sections to run: pipeline, inline, rules, signals, sentiment, pii, intent, retrieval, assist, "
-             "aftercall (default: all)")] = None,
+             "aftercall, delivery (default: all)")] = None,
     smoke: Annotated[bool, typer.Option("--smoke", help="a few seconds each, to check the harness; writes "
                                                          "nothing unless --out is given")] = False,
     calls: Annotated[int, typer.Option(help="pipeline: concurrent calls")] = 50,

@@ -18,10 +18,16 @@ from callpilot.core.errors import ConfigError
 from callpilot.core.logging import get_logger
 from callpilot.core.metrics import count_appended
 from callpilot.core.settings import Settings
-from callpilot.delivery.webhooks.outbox import WebhookOutbox
-from callpilot.delivery.webhooks.retry import RetryPolicy
+from callpilot.delivery.crm.base import CrmConnector
+from callpilot.delivery.crm.destination import CrmDestination
+from callpilot.delivery.crm.factory import build_connectors
+from callpilot.delivery.crm.lookup import CustomerLookup
+from callpilot.delivery.email.destination import EmailDestination
+from callpilot.delivery.outbox.destination import Destination
+from callpilot.delivery.outbox.outbox import Outbox
+from callpilot.delivery.outbox.retry import RetryPolicy
+from callpilot.delivery.outbox.store import OutboxStore
 from callpilot.delivery.webhooks.service import WebhookService
-from callpilot.delivery.webhooks.store import WebhookStore
 from callpilot.delivery.webhooks.urls import UrlPolicy
 from callpilot.domain.call import CallState
 from callpilot.eventlog.base import EventLog
@@ -45,7 +51,8 @@ class Runtime:
     aftercall: AfterCallService
     webhooks: WebhookService
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    outbox: WebhookOutbox | None = None
+    outbox: Outbox | None = None
+    lookup: CustomerLookup | None = None
 
     @property
     def knowledge(self) -> KnowledgeService:
@@ -58,6 +65,8 @@ class Runtime:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.lookup is not None:
+            await self.lookup.close()
         if self.outbox is not None:
             await self.outbox.close()
         self.webhooks.store.engine.dispose()
@@ -105,47 +114,52 @@ async def open_runtime(settings: Settings, *, log: EventLog | None = None) -> Ru
     if context is not None:  # one copy of the sentence model in the process
         post_call.engine.use_encoder(context.encoder)
     aftercall = AfterCallService(calls=calls, analyzer=post_call)
-    webhooks, outbox = _webhooks(settings, log, calls)
+    connectors = build_connectors(settings.delivery.crm)
+    lookup = None
+    if connectors and settings.delivery.crm.lookup:
+        if calls.vault is None:
+            _log.warning("crm_lookup_off", why="the caller's number is kept only sealed, and pii is not in "
+                                              "pipeline.inline")
+        else:
+            lookup = CustomerLookup(connectors, vault=calls.vault, log=log)
+            log.add_listener(lookup.on_appended)
+    webhooks, outbox = _delivery(settings, log, calls, connectors)
     runtime = Runtime(settings=settings, log=log, hub=hub, calls=calls, aftercall=aftercall, webhooks=webhooks,
-                      outbox=outbox)
+                      outbox=outbox, lookup=lookup)
     if outbox is not None:
-        runtime.tasks.add(asyncio.create_task(_run_outbox(outbox, settings.webhooks.poll_seconds)))
+        log.add_listener(outbox.notify)
+        runtime.tasks.add(asyncio.create_task(outbox.run(settings.delivery.poll_seconds)))
     if post_call in background.analyzers:
         await asyncio.to_thread(post_call.engine.warm)  # the first call's wrap-up does not wait for the model
         runtime.tasks.add(asyncio.create_task(_resume(aftercall)))  # start-up does not wait for it
     return runtime
 
 
-def _webhooks(settings: Settings, log: EventLog, calls: CallService) -> tuple[WebhookService, WebhookOutbox | None]:
-    """The webhook store in the event log's database, the registration service and, when enabled, the outbox."""
-    options = settings.webhooks
+def _delivery(settings: Settings, log: EventLog, calls: CallService, connectors: list[CrmConnector]
+              ) -> tuple[WebhookService, Outbox | None]:
+    """The outbox's store in the event log's database, the webhook registration service and, when enabled,
+    the outbox with its destinations: every webhook, the summary email and the CRMs configured."""
+    options = settings.delivery
     url, search_path = log.location()
-    store = WebhookStore(url, search_path=search_path)
+    store = OutboxStore(url, search_path=search_path)
     vault = calls.vault or Vault(settings.vault_key.get_secret_value() if settings.vault_key else None)
     policy = UrlPolicy(allow=options.allow_networks)
     service = WebhookService(store=store, policy=policy, vault=vault)
     if not options.enabled:
         return service, None
+    destinations: list[Destination] = [CrmDestination(c, vault=vault) for c in connectors]
+    if options.email is not None:
+        destinations.insert(0, EmailDestination(options.email))
 
     async def state(call_id: str) -> CallState | None:
         return await calls.states.load(call_id)
 
-    outbox = WebhookOutbox(store=store, log=log, vault=vault, states=state, policy=policy,
-                           retry=RetryPolicy(base_seconds=options.base_retry_seconds,
-                                             max_delay_seconds=options.max_retry_seconds,
-                                             max_attempts=options.max_attempts),
-                           timeout_seconds=options.timeout_seconds)
+    outbox = Outbox(store=store, log=log, vault=vault, states=state, destinations=destinations, policy=policy,
+                    retry=RetryPolicy(base_seconds=options.base_retry_seconds,
+                                      max_delay_seconds=options.max_retry_seconds,
+                                      max_attempts=options.max_attempts),
+                    timeout_seconds=options.timeout_seconds, concurrency=options.concurrency)
     return service, outbox
-
-
-async def _run_outbox(outbox: WebhookOutbox, poll_seconds: float) -> None:
-    """Dispatch and send until cancelled; a failing round is logged and the next one tries again."""
-    while True:
-        try:
-            await outbox.drain()
-        except Exception as exc:  # the database away for a moment, a bug: logged, and the loop goes on
-            _log.error("webhook_outbox_failed", exc_info=exc)
-        await asyncio.sleep(poll_seconds)
 
 
 async def _resume(aftercall: AfterCallService) -> None:

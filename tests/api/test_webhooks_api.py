@@ -23,7 +23,7 @@ from tests.fake_llm import serving_app
 def settings() -> Settings:
     return load_settings(None, api_key=API_KEY, vault_key=VAULT_KEY,
                          pipeline={"inline": ["pii", "talk_stats"], "background": ["aftercall"]},
-                         webhooks={"allow_networks": ["127.0.0.1/32"], "poll_seconds": 0.05,
+                         delivery={"allow_networks": ["127.0.0.1/32"], "poll_seconds": 0.05,
                                    "base_retry_seconds": 0.05})
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import email
+import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email.message import Message
 from typing import Any
 
@@ -11,8 +13,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from callpilot.delivery.email import SmtpSender, compose_summary_email
+from callpilot.core.settings import EmailSettings
+from callpilot.delivery.email.destination import EmailDestination
+from callpilot.delivery.email.message import compose_summary_email
+from callpilot.delivery.email.smtp import SmtpSender
 from callpilot.delivery.errors import DeliveryFailed
+from callpilot.delivery.outbox.retry import Outcome
+from callpilot.delivery.outbox.store import Delivery
 from tests.api.conftest import free_port
 
 ANALYSIS: dict[str, Any] = {
@@ -89,3 +96,53 @@ async def test_a_server_that_is_down_is_retryable() -> None:
     with pytest.raises(DeliveryFailed, match="unreachable") as error:
         await SmtpSender(host="127.0.0.1", port=free_port(), start_tls=False, timeout_seconds=2).send(_message())
     assert error.value.retryable
+
+
+def _row(agent_id: str | None) -> Delivery:
+    payload = {"type": "call_analyzed", "timestamp": "2026-12-03T10:00:00+00:00",
+               "data": {"call_id": "c-42", "revision": 1, "agent_id": agent_id, "analysis": ANALYSIS}}
+    return Delivery(msg_id="email:17", subscription_id="email", event_type="call_analyzed", position=17,
+                    call_id="c-42", payload=json.dumps(payload), status="pending", attempts=0,
+                    next_attempt_at=datetime.now(UTC), last_status=None, last_error=None)
+
+
+def _destination(port: int, **options: Any) -> EmailDestination:
+    settings = EmailSettings(host="127.0.0.1", port=port, start_tls=False, sender="callpilot@example.com",
+                             timeout_seconds=2, transcript_url="https://cp.example.com/calls/{call_id}",
+                             **options)
+    return EmailDestination(settings)
+
+
+@pytest.mark.parametrize(("options", "agent", "to"), [
+    ({"agents": {"a1": "dana@example.com"}}, "a1", "dana@example.com"),
+    ({"address_template": "{agent_id}@agents.example.com"}, "a2", "a2@agents.example.com"),
+    ({"agents": {"a1": "dana@example.com"}, "address_template": "{agent_id}@x.example.com"}, "a1",
+     "dana@example.com"),
+])
+async def test_the_destination_mails_the_calls_agent(smtp: tuple[Recorder, int], options: dict[str, Any],
+                                                     agent: str, to: str) -> None:
+    recorder, port = smtp
+    attempt = await _destination(port, **options).send(_row(agent))
+    assert attempt.outcome is Outcome.DELIVERED
+    [received] = recorder.messages
+    assert received["To"] == to and received["Message-ID"] == "<email.17@callpilot>"
+    assert "https://cp.example.com/calls/c-42" in received.as_string()
+
+
+@pytest.mark.parametrize(("refuse", "agent", "outcome", "error"), [
+    (None, "nobody", Outcome.DEAD, "no email address for agent 'nobody'"),
+    ("550 No such user", "a1", Outcome.DEAD, "550"),
+    ("452 Mailbox full", "a1", Outcome.RETRY, "452"),
+])
+async def test_the_destination_says_what_went_wrong(smtp: tuple[Recorder, int], refuse: str | None, agent: str,
+                                                    outcome: Outcome, error: str) -> None:
+    recorder, port = smtp
+    recorder.refuse = refuse
+    attempt = await _destination(port, agents={"a1": "dana@example.com"}).send(_row(agent))
+    assert attempt.outcome is outcome and error in (attempt.error or "")
+    assert recorder.messages == []
+
+
+async def test_the_destination_retries_a_server_that_is_down() -> None:
+    attempt = await _destination(free_port(), agents={"a1": "dana@example.com"}).send(_row("a1"))
+    assert attempt.outcome is Outcome.RETRY and "unreachable" in (attempt.error or "")

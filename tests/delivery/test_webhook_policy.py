@@ -10,14 +10,8 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from callpilot.core.errors import ConfigError, InvalidInput
-from callpilot.delivery.webhooks import (
-    Outcome,
-    RetryPolicy,
-    UrlPolicy,
-    WebhookSigner,
-    classify_response,
-    generate_secret,
-)
+from callpilot.delivery.outbox.retry import Outcome, RetryPolicy, classify_response
+from callpilot.delivery.webhooks import UrlPolicy, WebhookSigner, generate_secret
 
 
 @pytest.mark.parametrize(("url", "problem"), [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from callpilot.aftercall.analyzer import AfterCallAnalyzer
+from callpilot.aftercall.callback import CallbackScheduler
 from callpilot.analyzers.base import Analyzer, SegmentRewriter
 from callpilot.analyzers.context import ContextAnalyzer
 from callpilot.analyzers.pii.analyzer import PiiAnalyzer
@@ -22,6 +23,7 @@ ANALYZERS: dict[str, type[Analyzer]] = {
     AfterCallAnalyzer.name: AfterCallAnalyzer,
     AssistAnalyzer.name: AssistAnalyzer,
     AssistLlmAnalyzer.name: AssistLlmAnalyzer,
+    CallbackScheduler.name: CallbackScheduler,
     ContextAnalyzer.name: ContextAnalyzer,
     PiiAnalyzer.name: PiiAnalyzer,
     RulesAnalyzer.name: RulesAnalyzer,

@@ -110,9 +110,16 @@ def _aftercall(smoke: bool) -> Measured:
     return markdown, result
 
 
+def _delivery(smoke: bool) -> Measured:
+    from callpilot.bench.delivery import run_delivery_bench
+
+    result, markdown = run_delivery_bench(smoke=smoke)
+    return markdown, result
+
+
 _RUNNERS: dict[str, Callable[[bool], Measured | None]] = {
     "inline": _inline, "rules": _rules, "signals": _signals, "sentiment": _sentiment, "pii": _pii,
-    "intent": _intent, "retrieval": _retrieval, "assist": _assist, "aftercall": _aftercall,
+    "intent": _intent, "retrieval": _retrieval, "assist": _assist, "aftercall": _aftercall, "delivery": _delivery,
 }
 
 

@@ -19,7 +19,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from callpilot.core.errors import ConfigError
 from callpilot.core.yamlfile import read_yaml
 
-__all__ = ["DEFAULT_DATABASE_URL", "PipelineSettings", "Settings", "StreamSettings", "WebhookSettings",
+__all__ = ["DEFAULT_DATABASE_URL", "CrmSettings", "DeliverySettings", "EmailSettings", "HubSpotSettings",
+           "PipelineSettings", "SalesforceSettings", "Settings", "StreamSettings", "ZendeskSettings",
            "load_settings"]
 
 DEFAULT_DATABASE_URL = "sqlite:///./callpilot.db"
@@ -39,7 +40,8 @@ class PipelineSettings(BaseModel):
     # context embeds text with a sentence model (~9-11 ms a segment on one core): off the inline budget; assist
     # (the suggestion orchestrator) runs after it and reads its conclusions about the same segment
     # aftercall (the post-call job) runs when a call ends
-    background: list[str] = Field(default_factory=lambda: ["context", "assist", "aftercall"])
+    # callback schedules the call-back a negative ending recommends
+    background: list[str] = Field(default_factory=lambda: ["context", "assist", "aftercall", "callback"])
     background_workers: int = Field(4, ge=1, le=256)
     background_queue_size: int = Field(1000, ge=1)
     max_failures: int = Field(3, ge=1, description="consecutive failures before an analyzer is disabled")
@@ -55,18 +57,91 @@ class StreamSettings(BaseModel):
     )
 
 
-class WebhookSettings(BaseModel):
-    """The webhook outbox (docs/delivery.md)."""
+class EmailSettings(BaseModel):
+    """The summary email to the agent when a call's analysis is approved (docs/delivery.md)."""
+
+    model_config = {"extra": "forbid"}
+
+    host: str = Field(min_length=1, description="the SMTP server")
+    port: int = Field(587, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    start_tls: bool | None = Field(None, description="None: upgrade when the server offers STARTTLS")
+    use_tls: bool = Field(False, description="implicit TLS (port 465)")
+    timeout_seconds: float = Field(10.0, gt=0)
+    sender: str = Field(min_length=3, description="the From address")
+    agents: dict[str, str] = Field(default_factory=dict, description="agent id -> email address")
+    address_template: str | None = Field(
+        None, description="for agents not in `agents`, e.g. '{agent_id}@example.com'; else they get no email")
+    transcript_url: str = Field("http://127.0.0.1:8000/v1/calls/{call_id}",
+                                description="the transcript link, with {call_id}")
+
+
+class SalesforceSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    instance_url: str = Field(min_length=8, description="https://yourorg.my.salesforce.com")
+    access_token: SecretStr
+    api_version: str = "59.0"
+    sobject: Literal["Task", "Case"] = Field("Task", description="what a wrap-up becomes")
+    external_id_field: str = Field(
+        "Callpilot_Id__c", description="an External ID field on the object: deliveries are upserts, never twice")
+    field_map: dict[str, str] = Field(default_factory=dict, description="callpilot field -> Salesforce field")
+    ca_bundle: str | None = Field(None, description="a CA bundle for TLS (a corporate proxy)")
+    timeout_seconds: float = Field(15.0, gt=0)
+
+
+class HubSpotSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    access_token: SecretStr = Field(description="a private app's token")
+    base_url: str = "https://api.hubapi.com"
+    dedupe_property: str = Field(
+        "callpilot_id", description="a unique custom property on notes and tasks: retries never create two")
+    contact_properties: dict[str, str] = Field(
+        default_factory=dict, description="callpilot field -> contact property, written on the contact")
+    ca_bundle: str | None = None
+    timeout_seconds: float = Field(15.0, gt=0)
+
+
+class ZendeskSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    base_url: str = Field(min_length=8, description="https://yourcompany.zendesk.com")
+    email: str = Field(min_length=3, description="the API user (API token authentication)")
+    token: SecretStr
+    custom_fields: dict[str, int] = Field(default_factory=dict, description="callpilot field -> ticket field id")
+    ca_bundle: str | None = None
+    timeout_seconds: float = Field(15.0, gt=0)
+
+
+class CrmSettings(BaseModel):
+    """The CRM connectors (docs/delivery.md); each one configured is a delivery destination and answers the
+    customer lookup at call start."""
+
+    model_config = {"extra": "forbid"}
+
+    salesforce: SalesforceSettings | None = None
+    hubspot: HubSpotSettings | None = None
+    zendesk: ZendeskSettings | None = None
+    lookup: bool = Field(True, description="look the caller up by phone in each CRM when a call starts")
+
+
+class DeliverySettings(BaseModel):
+    """The outbox (docs/delivery.md): webhooks, the summary email and the CRMs, with one retry policy."""
 
     model_config = {"extra": "forbid"}
 
     enabled: bool = Field(True, description="run the dispatcher and sender in this process")
-    allow_networks: list[str] = Field(default_factory=list, description="internal CIDRs receivers may be in")
+    allow_networks: list[str] = Field(default_factory=list, description="internal CIDRs webhooks may call")
     timeout_seconds: float = Field(10.0, gt=0)
-    max_attempts: int = Field(8, ge=1, le=50)
+    max_attempts: int = Field(14, ge=1, le=50, description="14: 2.2 to 4.4 hours of retries")
     base_retry_seconds: float = Field(5.0, ge=0)
     max_retry_seconds: float = Field(3600.0, gt=0)
     poll_seconds: float = Field(0.5, gt=0, description="how often the outbox looks for new events and due rows")
+    concurrency: int = Field(16, ge=1, le=512, description="deliveries in flight at once")
+    email: EmailSettings | None = None
+    crm: CrmSettings = Field(default_factory=CrmSettings)
 
 
 class Settings(BaseSettings):
@@ -90,7 +165,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     streams: StreamSettings = Field(default_factory=StreamSettings)
-    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     analyzers: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-analyzer options, keyed by analyzer name"
     )

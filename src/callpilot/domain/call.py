@@ -53,6 +53,7 @@ class CallState(BaseModel):
     customer_name: str | None = None
     customer_name_sealed: str | None = Field(None, description="vault token; the PII analyzer opens it")
     customer_phone_masked: str | None = None
+    customer_phone_sealed: str | None = Field(None, description="vault token; the CRM lookup opens it")
     queue: str | None = None
     acd_metadata: dict[str, Any] = Field(default_factory=dict)
     crm_metadata: dict[str, Any] = Field(default_factory=dict)
@@ -100,6 +101,7 @@ def _started(call: CallState, event: Event, recorded: RecordedEvent) -> None:
     call.customer_id, call.customer_name = event.customer_id, event.customer_name
     call.customer_name_sealed = event.customer_name_sealed
     call.customer_phone_masked, call.queue = event.customer_phone_masked, event.queue
+    call.customer_phone_sealed = event.customer_phone_sealed
     call.acd_metadata, call.crm_metadata = dict(event.acd_metadata), dict(event.crm_metadata)
     call.started_at = recorded.recorded_at
 

@@ -158,6 +158,8 @@ class CallService:
         event = CallStarted(
             agent_id=cmd.agent_id, agent_name=cmd.agent_name, customer_id=cmd.customer_id,
             customer_name=cmd.customer_name, customer_phone_masked=mask_phone(cmd.customer_phone),
+            customer_phone_sealed=(self.vault.seal(cmd.customer_phone)
+                                   if self.vault is not None and cmd.customer_phone else None),
             queue=cmd.queue, acd_metadata=cmd.acd_metadata, crm_metadata=cmd.crm_metadata,
         )
         if self.pii is not None:

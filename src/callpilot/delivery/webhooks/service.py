@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field, field_validator
 from callpilot.analyzers.pii.vault import Vault
 from callpilot.core.errors import InvalidInput
 from callpilot.delivery.catalog import WEBHOOK_EVENT_TYPES
+from callpilot.delivery.outbox.store import Delivery, NewDelivery, OutboxStore, Subscription
 from callpilot.delivery.webhooks.signing import generate_secret
-from callpilot.delivery.webhooks.store import Delivery, NewDelivery, Subscription, WebhookStore
 from callpilot.delivery.webhooks.urls import UrlPolicy
 
 __all__ = ["NewWebhook", "WebhookService", "WebhookView"]
@@ -57,7 +57,7 @@ class WebhookView(BaseModel):
 
 @dataclass
 class WebhookService:
-    store: WebhookStore
+    store: OutboxStore
     policy: UrlPolicy
     vault: Vault
 

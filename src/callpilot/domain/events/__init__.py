@@ -1,14 +1,14 @@
 """Every fact about a call is one of these immutable, past-tense, versioned events.
 
 ``base`` holds the event base class, the envelope and the core call events; each analyzer area keeps its own
-events in a module here (``pii``, ``rules``, ``sentiment``, ``signals``, ``context``, ``assist``, ``aftercall``) with
-``EVENTS`` and the ``APPLIERS`` that fold them into ``CallState.analyzers``. This module registers them all,
-so that any stored event can be decoded by name.
+events in a module here (``pii``, ``rules``, ``sentiment``, ``signals``, ``context``, ``assist``, ``aftercall``,
+``customer``) with ``EVENTS`` and the ``APPLIERS`` that fold them into ``CallState.analyzers``. This module
+registers them all, so that any stored event can be decoded by name.
 """
 
 from __future__ import annotations
 
-from callpilot.domain.events import aftercall, assist, context, pii, rules, sentiment, signals
+from callpilot.domain.events import aftercall, assist, context, customer, pii, rules, sentiment, signals
 from callpilot.domain.events.base import (
     CORE_EVENTS,
     EVENT_TYPES,
@@ -48,7 +48,7 @@ __all__ = [
     "decode_event",
 ]
 
-_AREAS = (pii, rules, sentiment, signals, context, assist, aftercall)
+_AREAS = (pii, rules, sentiment, signals, context, assist, aftercall, customer)
 
 ANALYZER_APPLIERS: dict[type[Event], AnalyzerApplier] = {}
 for _area in _AREAS:

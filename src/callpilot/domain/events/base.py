@@ -61,6 +61,9 @@ class CallStarted(Event):
     customer_phone_masked: str | None = Field(
         None, description="all but the last four digits masked; the raw number is never stored in the log"
     )
+    customer_phone_sealed: str | None = Field(
+        None, description="the number sealed with the vault key (for the CRM lookup), when there is a vault"
+    )
     queue: str | None = None
     acd_metadata: dict[str, Any] = Field(default_factory=dict)
     crm_metadata: dict[str, Any] = Field(default_factory=dict)

@@ -1,4 +1,4 @@
-"""WebhookStore: subscriptions, the outbox of deliveries and the dispatcher's cursor (SQLAlchemy Core).
+"""OutboxStore: subscriptions, the outbox of deliveries and the dispatcher's cursor (SQLAlchemy Core).
 
 Synchronous, like the knowledge base's store, and called from worker threads: the outbox is batch work beside
 the event loop. Inserting a delivery that exists already does nothing (the message id is the key), which is what
@@ -21,9 +21,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from callpilot.assist.kb.store import create_sync_engine
 from callpilot.core.errors import NotFound, StorageUnavailable
-from callpilot.delivery.webhooks.schema import webhook_cursor, webhook_deliveries, webhook_subscriptions
+from callpilot.delivery.outbox.schema import webhook_cursor, webhook_deliveries, webhook_subscriptions
 
-__all__ = ["Delivery", "NewDelivery", "Subscription", "WebhookStore"]
+__all__ = ["Delivery", "NewDelivery", "Subscription", "OutboxStore"]
 
 _CURSOR = "webhooks"
 
@@ -68,7 +68,7 @@ class Delivery:
     last_error: str | None
 
 
-class WebhookStore:
+class OutboxStore:
     def __init__(self, url: str, *, search_path: str | None = None, engine: Engine | None = None) -> None:
         self.engine = engine if engine is not None else create_sync_engine(url, search_path=search_path)
         self.dialect = self.engine.dialect.name
@@ -143,19 +143,38 @@ class WebhookStore:
                 position=row.position, call_id=row.call_id, payload=row.payload, status="pending", attempts=0,
                 next_attempt_at=now, created_at=now, updated_at=now))
 
-    def due(self, *, limit: int = 100, now: datetime | None = None) -> list[Delivery]:
+    def claim_due(self, *, limit: int, now: datetime, lease_until: datetime) -> list[Delivery]:
+        """The due rows, leased until ``lease_until``: no other sender (nor this one's next round) takes them
+        while they are in flight, and a crashed sender's rows come back when the lease ends. On PostgreSQL
+        the rows are locked with ``FOR UPDATE SKIP LOCKED``, so concurrent senders claim disjoint rows; SQLite
+        has one writer at a time, which serialises the claim anyway."""
+        t = webhook_deliveries
+        picked = (sa.select(t.c.msg_id).where(
+            (t.c.status == "pending") & (t.c.next_attempt_at <= now)
+            & (t.c.leased_until.is_(None) | (t.c.leased_until <= now)))
+            .order_by(t.c.position).limit(limit))
+        if self.dialect == "postgresql":
+            picked = picked.with_for_update(skip_locked=True)
+        claim = (t.update().where(t.c.msg_id.in_(picked.scalar_subquery()))
+                 .values(leased_until=lease_until).returning(*t.c))
         with self._begin() as conn:
-            rows = conn.execute(webhook_deliveries.select().where(
-                (webhook_deliveries.c.status == "pending")
-                & (webhook_deliveries.c.next_attempt_at <= (now or _now())))
-                .order_by(webhook_deliveries.c.position).limit(limit))
-            return [_delivery(r._mapping) for r in rows]
+            rows = [_delivery(r._mapping) for r in conn.execute(claim)]
+        return sorted(rows, key=lambda d: d.position)
+
+    def hasten(self, subscription_id: str, *, now: datetime) -> int:
+        """Make the destination's waiting retries due now (it answers again); how many there were."""
+        t = webhook_deliveries
+        with self._begin() as conn:
+            done = conn.execute(t.update().where(
+                (t.c.subscription_id == subscription_id) & (t.c.status == "pending") & (t.c.attempts > 0)
+                & (t.c.next_attempt_at > now)).values(next_attempt_at=now))
+        return done.rowcount or 0
 
     def record_attempt(self, msg_id: str, *, status: str, next_attempt_at: datetime | None,
-                       http_status: int | None, error: str | None) -> None:
+                       http_status: int | None, error: str | None, now: datetime | None = None) -> None:
         values: dict[str, Any] = {"status": status, "attempts": webhook_deliveries.c.attempts + 1,
                                   "last_status": http_status, "last_error": (error or "")[:500] or None,
-                                  "updated_at": _now()}
+                                  "updated_at": now or _now(), "leased_until": None}
         if next_attempt_at is not None:
             values["next_attempt_at"] = next_attempt_at
         with self._begin() as conn:
@@ -175,7 +194,7 @@ class WebhookStore:
         """A dead letter back in the queue, due now (its attempts are kept, for the log)."""
         with self._begin() as conn:
             done = conn.execute(webhook_deliveries.update().where(webhook_deliveries.c.msg_id == msg_id).values(
-                status="pending", next_attempt_at=_now(), updated_at=_now()))
+                status="pending", next_attempt_at=_now(), updated_at=_now(), leased_until=None))
         if done.rowcount == 0:
             raise NotFound(f"no delivery {msg_id!r}")
 

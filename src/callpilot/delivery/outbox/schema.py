@@ -1,9 +1,11 @@
-"""The webhook tables, in the same database as the event log (migration 0003 creates them): the outbox.
+"""The outbox's tables, in the same database as the event log (migrations 0003 and 0004 create them).
 
-Subscriptions are configuration, edited in place. Deliveries are the outbox: one row per (subscription, event),
-keyed ``{subscription}:{position}``, which is also the ``webhook-id`` every attempt carries, so a receiver that
-honours it sees each event once. The cursor is how far the dispatcher has read the log; rows and cursor move in
-one transaction, so a crash between reading and recording loses nothing and inserts nothing twice.
+Subscriptions are webhook configuration, edited in place. Deliveries are the outbox: one row per (destination,
+event), keyed ``{destination}:{position}``, which is also the ``webhook-id`` every attempt carries, so a
+receiver that honours it sees each event once. A destination is a webhook subscription (``wh_...``) or a
+configured connector (``email``, ``salesforce``, ``hubspot``, ``zendesk``); the tables keep their first names.
+The cursor is how far the dispatcher has read the log; rows and cursor move in one transaction, so a crash
+between reading and recording loses nothing and inserts nothing twice.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ webhook_deliveries = sa.Table(
     sa.Column("status", sa.String(16), nullable=False, doc="pending | delivered | dead"),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("next_attempt_at", _WHEN, nullable=False),
+    sa.Column("leased_until", _WHEN, nullable=True, doc="a sender is sending it until then (migration 0004)"),
     sa.Column("last_status", sa.Integer, nullable=True),
     sa.Column("last_error", sa.String(500), nullable=True),
     sa.Column("created_at", _WHEN, nullable=False),

@@ -1,0 +1,1 @@
+"""The summary email to the agent: the message, the SMTP sender, and the outbox destination."""

@@ -1,0 +1,199 @@
+"""The outbox at work: the dispatcher turns new log events into delivery rows, the sender sends the rows that
+are due to their destinations (webhooks, the agent's email, CRMs), and both can stop at any moment.
+
+- **Dispatch.** Read the log after the cursor; for each event of the catalog and each destination that wants
+  it, a row keyed ``{destination}:{position}``; rows and the new cursor in one transaction.
+- **Send.** Claim the due rows (a lease: their next attempt is moved past the lease, under ``FOR UPDATE SKIP
+  LOCKED`` on PostgreSQL, so several processes can send without sending a row twice at once), send up to
+  ``concurrency`` at a time, and record each outcome: delivered, tried again later with backoff, a dead letter,
+  or gone (410: the subscription is disabled).
+- **Recovery.** When a destination that was failing takes a delivery again, its waiting rows are made due now:
+  a backlog drains as soon as the receiver is back instead of at each row's backed-off time.
+- **Crash.** A crash after a receiver got a request but before the row was marked sends it again when the
+  lease ends, with the same message id (``webhook-id``); a receiver that honours it keeps one. Nothing is
+  lost: rows are written before anything is sent, and the cursor moves with them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from callpilot.analyzers.pii.vault import Vault
+from callpilot.core.logging import get_logger
+from callpilot.delivery.catalog import needs_state, webhook_event
+from callpilot.delivery.outbox.destination import Attempt, Destination
+from callpilot.delivery.outbox.retry import Outcome, RetryPolicy
+from callpilot.delivery.outbox.store import Delivery, NewDelivery, OutboxStore
+from callpilot.delivery.webhooks.destination import WebhookDestination
+from callpilot.delivery.webhooks.urls import UrlPolicy
+from callpilot.domain.call import CallState
+from callpilot.domain.events import RecordedEvent
+from callpilot.eventlog.base import EventLog
+
+__all__ = ["Clock", "Outbox"]
+
+log = get_logger(__name__)
+
+StateLoader = Callable[[str], Awaitable[CallState | None]]
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Outbox:
+    """``destinations`` are the configured ones (email, CRMs); each webhook subscription is one more, read
+    from the store every round. ``clock`` is the time rows are due by and retried from (the benchmark runs a
+    simulated one)."""
+
+    def __init__(self, *, store: OutboxStore, log: EventLog, vault: Vault, states: StateLoader,
+                 destinations: Sequence[Destination] = (), policy: UrlPolicy | None = None,
+                 retry: RetryPolicy | None = None, client: httpx.AsyncClient | None = None,
+                 timeout_seconds: float = 10.0, batch: int = 500, concurrency: int = 16,
+                 clock: Clock = _utcnow) -> None:
+        self.store, self.log, self.vault, self.states = store, log, vault, states
+        self.destinations = list(destinations)
+        self.policy = policy or UrlPolicy()
+        self.retry = retry or RetryPolicy()
+        self.client = client or httpx.AsyncClient(follow_redirects=False, timeout=timeout_seconds)
+        self.batch, self.clock = batch, clock
+        self.lease = timedelta(seconds=timeout_seconds + 60)  # past any attempt's end: a crash's rows come back
+        self._slots = asyncio.Semaphore(concurrency)
+        self._failing: set[str] = set()  # destinations whose last attempt failed
+        self._wake = asyncio.Event()
+
+    def notify(self, events: Sequence[RecordedEvent]) -> None:
+        """The log's listener: this process appended events, so the next round need not wait for the poll."""
+        if events:
+            self._wake.set()
+
+    async def wait(self, seconds: float) -> None:
+        """Until this process appends events, or ``seconds`` (other processes' events, retries coming due)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        self._wake.clear()  # before the round: what is appended during it sets it again
+
+    async def run(self, poll_seconds: float) -> None:
+        """Dispatch and send until cancelled; a failing round is logged and the next one tries again."""
+        while True:
+            try:
+                await self.drain()
+            except Exception as exc:  # the database away for a moment, a bug: logged, and the loop goes on
+                log.error("outbox_failed", exc_info=exc)
+            await self.wait(poll_seconds)
+
+    async def dispatch_once(self) -> int:
+        """Turn the next batch of log events into delivery rows; how many events were read."""
+        after = await asyncio.to_thread(self.store.cursor)
+        destinations = [d for d in await self._all_destinations() if not isinstance(d, _Gone)]
+        if not destinations:  # nobody listens: skip to the end (a webhook gets the events after it is created)
+            last = await self.log.last_position()
+            if last > after:
+                await asyncio.to_thread(self.store.enqueue, [], cursor=last)
+            return 0
+        events = await self.log.read(after_position=after, limit=self.batch)
+        if not events:
+            return 0
+        rows: list[NewDelivery] = []
+        for recorded in events:
+            state = await self.states(recorded.call_id) if needs_state(recorded) else None
+            bodies: dict[bool, tuple[str, str] | None] = {}
+            for destination in destinations:
+                if destination.sealed not in bodies:
+                    found = webhook_event(recorded, state, sealed=destination.sealed)
+                    bodies[destination.sealed] = None if found is None else (
+                        found.type, json.dumps(found.payload, ensure_ascii=False, separators=(",", ":")))
+                body = bodies[destination.sealed]
+                if body is not None and destination.wants(body[0]):
+                    rows.append(NewDelivery(
+                        msg_id=f"{destination.id}:{recorded.position}", subscription_id=destination.id,
+                        event_type=body[0], position=recorded.position, call_id=recorded.call_id, payload=body[1]))
+        await asyncio.to_thread(self.store.enqueue, rows, cursor=events[-1].position)
+        return len(events)
+
+    async def send_due(self) -> int:
+        """Claim and send every row that is due; how many were attempted."""
+        now = self.clock()
+        due = await asyncio.to_thread(self.store.claim_due, limit=self.batch, now=now, lease_until=now + self.lease)
+        if not due:
+            return 0
+        by_id = {d.id: d for d in await self._all_destinations()}
+        await asyncio.gather(*(self._send(row, by_id.get(row.subscription_id)) for row in due))
+        return len(due)
+
+    async def drain(self, *, rounds: int = 100) -> None:
+        """Dispatch and send until nothing is left to do now (tests, the benchmark, the server's loop)."""
+        for _ in range(rounds):
+            if not await self.dispatch_once() and not await self.send_due():
+                return
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        for destination in self.destinations:
+            await destination.close()
+
+    async def _all_destinations(self) -> list[Destination]:
+        subscriptions = await asyncio.to_thread(self.store.subscriptions)
+        hooks: list[Destination] = [
+            WebhookDestination(s, vault=self.vault, policy=self.policy, client=self.client) if s.enabled
+            else _Gone(s.id, "the webhook is disabled") for s in subscriptions]
+        return [*self.destinations, *hooks]
+
+    async def _send(self, delivery: Delivery, destination: Destination | None) -> None:
+        async with self._slots:
+            if destination is None:
+                attempt = Attempt(Outcome.DEAD, error="the destination is deleted or no longer configured")
+            else:
+                try:
+                    attempt = await destination.send(delivery)
+                except Exception as exc:  # a destination's bug must not stop the others: this row dies, loudly
+                    log.error("delivery_crashed", msg_id=delivery.msg_id, exc_info=exc)
+                    attempt = Attempt(Outcome.DEAD, error=f"the {destination.id} destination failed: "
+                                                          f"{type(exc).__name__}")
+            if attempt.outcome is Outcome.GONE:
+                await asyncio.to_thread(self.store.set_enabled, delivery.subscription_id, False,
+                                        reason="the receiver answered 410 Gone")
+            await self._record(delivery, attempt)
+
+    async def _record(self, delivery: Delivery, attempt: Attempt) -> None:
+        now, error, next_at = self.clock(), attempt.error, None
+        final = {Outcome.DELIVERED: "delivered", Outcome.DEAD: "dead", Outcome.GONE: "dead"}.get(attempt.outcome)
+        if attempt.outcome is Outcome.RETRY:
+            delay = self.retry.delay(delivery.attempts + 1, retry_after=attempt.retry_after, now=now)
+            if delay is None:
+                final, error = "dead", f"{error} (gave up after {delivery.attempts + 1} attempts)"
+            else:
+                next_at = now + timedelta(seconds=delay)
+        if final == "dead":
+            log.warning("delivery_dead_letter", msg_id=delivery.msg_id, error=error)
+        await asyncio.to_thread(self.store.record_attempt, delivery.msg_id, status=final or "pending",
+                                next_attempt_at=next_at, http_status=attempt.status, error=error, now=now)
+        destination = delivery.subscription_id
+        if attempt.outcome is Outcome.DELIVERED:
+            if destination in self._failing or delivery.attempts > 0:
+                self._failing.discard(destination)
+                hastened = await asyncio.to_thread(self.store.hasten, destination, now=now)
+                if hastened:
+                    log.info("delivery_recovered", destination=destination, backlog=hastened)
+        elif attempt.outcome is Outcome.RETRY:
+            self._failing.add(destination)
+
+
+class _Gone(Destination):
+    """A subscription that exists but takes nothing (disabled): its rows become dead letters."""
+
+    def __init__(self, destination_id: str, why: str) -> None:
+        self.id, self.why = destination_id, why
+
+    def wants(self, event_type: str) -> bool:
+        return False
+
+    async def send(self, delivery: Delivery) -> Attempt:
+        return Attempt(Outcome.DEAD, error=self.why)
