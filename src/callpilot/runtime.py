@@ -158,7 +158,8 @@ def _delivery(settings: Settings, log: EventLog, calls: CallService, connectors:
                     retry=RetryPolicy(base_seconds=options.base_retry_seconds,
                                       max_delay_seconds=options.max_retry_seconds,
                                       max_attempts=options.max_attempts),
-                    timeout_seconds=options.timeout_seconds, concurrency=options.concurrency)
+                    timeout_seconds=options.timeout_seconds, concurrency=options.concurrency,
+                    lease_seconds=options.lease_seconds)
     return service, outbox
 
 

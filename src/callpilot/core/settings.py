@@ -140,6 +140,9 @@ class DeliverySettings(BaseModel):
     max_retry_seconds: float = Field(3600.0, gt=0)
     poll_seconds: float = Field(0.5, gt=0, description="how often the outbox looks for new events and due rows")
     concurrency: int = Field(16, ge=1, le=512, description="deliveries in flight at once")
+    lease_seconds: float | None = Field(
+        None, gt=0, description="how long a row being sent is reserved (default 2 x timeout + 10 s); a crashed "
+                                "process's rows are sent again after it")
     email: EmailSettings | None = None
     crm: CrmSettings = Field(default_factory=CrmSettings)
 

@@ -27,6 +27,9 @@ class CrmSession(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs["timeout"] = kwargs.get("timeout") or self.timeout_seconds
+        # per request: REQUESTS_CA_BUNDLE in the environment would otherwise win over the session's bundle
+        # (psf/requests#3829)
+        kwargs.setdefault("verify", self.verify)
         self._last.response = None
         return super().request(method, url, *args, **kwargs)
 

@@ -14,6 +14,7 @@ the REST API).
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import requests
@@ -76,7 +77,7 @@ class SalesforceConnector(CrmConnector):
             "Subject": callback.subject, "Description": callback.body, "Status": "Not Started",
             "Priority": {"high": "High", "low": "Low"}.get(callback.priority, "Normal"), "TaskSubtype": "Call",
             "ActivityDate": callback.due_at.date().isoformat(), "IsReminderSet": True,
-            "ReminderDateTime": callback.due_at.isoformat()}
+            "ReminderDateTime": _datetime(callback.due_at)}
         if callback.customer_record_id:
             data["WhoId"] = callback.customer_record_id
         return self._upsert("Task", callback.key, data)
@@ -99,13 +100,21 @@ class SalesforceConnector(CrmConnector):
             return method(*args, **kwargs)
         except SalesforceError as exc:
             last = self.session.last_response()
-            raise failure(self.name, what, exc.status, _errors(exc.content),
-                          last.headers if last is not None else None) from exc
+            detail = _errors(exc.content)
+            if exc.status == 403 and "REQUEST_LIMIT_EXCEEDED" in detail:  # Salesforce's rate limit is a 403
+                raise DeliveryFailed(f"{self.name} {what}: the org's API request limit is used up: {detail}"[:480],
+                                     retryable=True, status=403) from exc
+            raise failure(self.name, what, exc.status, detail, last.headers if last is not None else None) from exc
         except requests.RequestException as exc:
             raise DeliveryFailed(f"{self.name} {what}: no answer: {type(exc).__name__}", retryable=True) from exc
 
     def _url(self, sobject: str, record_id: str) -> str:
         return f"{self.settings.instance_url.rstrip('/')}/lightning/r/{sobject}/{record_id}/view"
+
+
+def _datetime(when: datetime) -> str:
+    """Salesforce's dateTime: ``2026-12-04T14:00:00.000Z``."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 def _errors(content: Any) -> str:

@@ -1,6 +1,6 @@
-"""Zendesk through Zenpy (Zendesk publishes no Python SDK; Zenpy is the one its developer community keeps).
+"""Zendesk through Zenpy (Zendesk publishes no Python SDK; Zenpy is the most used community one).
 
-- **Lookup:** a user search by phone (``/api/v2/users/search``).
+- **Lookup:** a user search by phone (``/api/v2/users/search?query=phone:+15550100142``).
 - **Wrap-up:** a ticket requested by the customer's user, the summary as a private comment (an internal note),
   tagged ``callpilot`` and the disposition, with the mapped custom fields (``custom_fields``: field -> id).
 - **Callback:** a ticket of type ``task``, due at the callback's time.
@@ -48,7 +48,11 @@ class ZendeskConnector(CrmConnector):
         self.base_url = settings.base_url.rstrip("/")
 
     def find_customer(self, phone: str) -> tuple[CustomerRecord | None, int]:
-        users = list(self._call("user lookup", lambda: list(self.client.users.search(query=phone))))
+        digits = "".join(c for c in phone if c.isdigit())
+        if len(digits) < 4:
+            return None, 0
+        number = ("+" if phone.strip().startswith("+") else "") + digits  # one token in Zendesk's search syntax
+        users = self._call("user lookup", lambda: list(self.client.users.search(query=f"phone:{number}")))
         if not users:
             return None, 0
         first = users[0]
@@ -97,6 +101,10 @@ class ZendeskConnector(CrmConnector):
             status = response.status_code if response is not None else None
             raise failure(self.name, what, status, _details(response),
                           response.headers if response is not None else None) from exc
+        except requests.HTTPError as exc:  # Zendesk's plain-text answers (429 without Retry-After, 503)
+            response = exc.response
+            raise failure(self.name, what, response.status_code if response is not None else None,
+                          _details(response), response.headers if response is not None else None) from exc
         except requests.RequestException as exc:
             raise DeliveryFailed(f"{self.name} {what}: no answer: {type(exc).__name__}", retryable=True) from exc
         except ZenpyException as exc:

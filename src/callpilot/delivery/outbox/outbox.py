@@ -3,15 +3,16 @@ are due to their destinations (webhooks, the agent's email, CRMs), and both can 
 
 - **Dispatch.** Read the log after the cursor; for each event of the catalog and each destination that wants
   it, a row keyed ``{destination}:{position}``; rows and the new cursor in one transaction.
-- **Send.** Claim the due rows (a lease: their next attempt is moved past the lease, under ``FOR UPDATE SKIP
-  LOCKED`` on PostgreSQL, so several processes can send without sending a row twice at once), send up to
-  ``concurrency`` at a time, and record each outcome: delivered, tried again later with backoff, a dead letter,
+- **Send.** Claim ``concurrency`` due rows at a time (a lease: no other sender takes them until it ends, under
+  ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several processes can send without sending a row twice at
+  once), send them at once, and record each outcome: delivered, tried again later with backoff, a dead letter,
   or gone (410: the subscription is disabled).
 - **Recovery.** When a destination that was failing takes a delivery again, its waiting rows are made due now:
   a backlog drains as soon as the receiver is back instead of at each row's backed-off time.
 - **Crash.** A crash after a receiver got a request but before the row was marked sends it again when the
-  lease ends, with the same message id (``webhook-id``); a receiver that honours it keeps one. Nothing is
-  lost: rows are written before anything is sent, and the cursor moves with them.
+  lease ends (``lease_seconds``, by default twice the timeout and 10 s), with the same message id
+  (``webhook-id``); a receiver that honours it keeps one. Nothing is lost: rows are written before anything
+  is sent, and the cursor moves with them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from callpilot.analyzers.pii.vault import Vault
+from callpilot.core.errors import ConfigError
 from callpilot.core.logging import get_logger
 from callpilot.delivery.catalog import needs_state, webhook_event
 from callpilot.delivery.outbox.destination import Attempt, Destination
@@ -57,15 +59,20 @@ class Outbox:
                  destinations: Sequence[Destination] = (), policy: UrlPolicy | None = None,
                  retry: RetryPolicy | None = None, client: httpx.AsyncClient | None = None,
                  timeout_seconds: float = 10.0, batch: int = 500, concurrency: int = 16,
-                 clock: Clock = _utcnow) -> None:
+                 lease_seconds: float | None = None, clock: Clock = _utcnow) -> None:
         self.store, self.log, self.vault, self.states = store, log, vault, states
         self.destinations = list(destinations)
         self.policy = policy or UrlPolicy()
         self.retry = retry or RetryPolicy()
         self.client = client or httpx.AsyncClient(follow_redirects=False, timeout=timeout_seconds)
-        self.batch, self.clock = batch, clock
-        self.lease = timedelta(seconds=timeout_seconds + 60)  # past any attempt's end: a crash's rows come back
-        self._slots = asyncio.Semaphore(concurrency)
+        self.batch, self.clock, self.concurrency = batch, clock, concurrency
+        # Past any attempt's end (a connect, a send and a read can each take the timeout): a crashed sender's
+        # rows come back after it, and another sender never takes a row that is still in flight.
+        lease = lease_seconds if lease_seconds is not None else 2 * timeout_seconds + 10
+        if lease <= timeout_seconds:
+            raise ConfigError(f"delivery.lease_seconds ({lease}) must be longer than timeout_seconds "
+                              f"({timeout_seconds})")
+        self.lease = timedelta(seconds=lease)
         self._failing: set[str] = set()  # destinations whose last attempt failed
         self._wake = asyncio.Event()
 
@@ -115,18 +122,23 @@ class Outbox:
                     rows.append(NewDelivery(
                         msg_id=f"{destination.id}:{recorded.position}", subscription_id=destination.id,
                         event_type=body[0], position=recorded.position, call_id=recorded.call_id, payload=body[1]))
-        await asyncio.to_thread(self.store.enqueue, rows, cursor=events[-1].position)
+        await asyncio.to_thread(self.store.enqueue, rows, cursor=events[-1].position, now=self.clock())
         return len(events)
 
     async def send_due(self) -> int:
-        """Claim and send every row that is due; how many were attempted."""
-        now = self.clock()
-        due = await asyncio.to_thread(self.store.claim_due, limit=self.batch, now=now, lease_until=now + self.lease)
-        if not due:
-            return 0
+        """Send the rows that are due, up to ``batch``; how many were attempted. Rows are claimed
+        ``concurrency`` at a time, so none waits under its lease for others to be sent."""
         by_id = {d.id: d for d in await self._all_destinations()}
-        await asyncio.gather(*(self._send(row, by_id.get(row.subscription_id)) for row in due))
-        return len(due)
+        sent = 0
+        while sent < self.batch:
+            now = self.clock()
+            due = await asyncio.to_thread(self.store.claim_due, limit=min(self.concurrency, self.batch - sent),
+                                          now=now, lease_until=now + self.lease)
+            if not due:
+                break
+            await asyncio.gather(*(self._send(row, by_id.get(row.subscription_id)) for row in due))
+            sent += len(due)
+        return sent
 
     async def drain(self, *, rounds: int = 100) -> None:
         """Dispatch and send until nothing is left to do now (tests, the benchmark, the server's loop)."""
@@ -147,20 +159,19 @@ class Outbox:
         return [*self.destinations, *hooks]
 
     async def _send(self, delivery: Delivery, destination: Destination | None) -> None:
-        async with self._slots:
-            if destination is None:
-                attempt = Attempt(Outcome.DEAD, error="the destination is deleted or no longer configured")
-            else:
-                try:
-                    attempt = await destination.send(delivery)
-                except Exception as exc:  # a destination's bug must not stop the others: this row dies, loudly
-                    log.error("delivery_crashed", msg_id=delivery.msg_id, exc_info=exc)
-                    attempt = Attempt(Outcome.DEAD, error=f"the {destination.id} destination failed: "
-                                                          f"{type(exc).__name__}")
-            if attempt.outcome is Outcome.GONE:
-                await asyncio.to_thread(self.store.set_enabled, delivery.subscription_id, False,
-                                        reason="the receiver answered 410 Gone")
-            await self._record(delivery, attempt)
+        if destination is None:
+            attempt = Attempt(Outcome.DEAD, error="the destination is deleted or no longer configured")
+        else:
+            try:
+                attempt = await destination.send(delivery)
+            except Exception as exc:  # a destination's bug must not stop the others: this row dies, loudly
+                log.error("delivery_crashed", msg_id=delivery.msg_id, exc_info=exc)
+                attempt = Attempt(Outcome.DEAD, error=f"the {destination.id} destination failed: "
+                                                      f"{type(exc).__name__}")
+        if attempt.outcome is Outcome.GONE:
+            await asyncio.to_thread(self.store.set_enabled, delivery.subscription_id, False,
+                                    reason="the receiver answered 410 Gone")
+        await self._record(delivery, attempt)
 
     async def _record(self, delivery: Delivery, attempt: Attempt) -> None:
         now, error, next_at = self.clock(), attempt.error, None

@@ -116,10 +116,10 @@ class OutboxStore:
             value = conn.execute(sa.select(webhook_cursor.c.position).where(webhook_cursor.c.name == _CURSOR)).scalar()
         return int(value or 0)
 
-    def enqueue(self, rows: Sequence[NewDelivery], *, cursor: int) -> int:
-        """Add ``rows`` (those already there are left alone) and move the cursor, in one transaction; how many
-        were new."""
-        now = _now()
+    def enqueue(self, rows: Sequence[NewDelivery], *, cursor: int, now: datetime | None = None) -> int:
+        """Add ``rows`` (those already there are left alone), due at ``now``, and move the cursor, in one
+        transaction; how many were new."""
+        now = now or _now()
         added = 0
         with self._begin() as conn:
             for row in rows:
