@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -121,8 +122,9 @@ async def test_failures_are_retried_and_a_crash_sends_nothing_twice(stores: tupl
         # the process dies after the receiver got a request, before the row was marked delivered
         now = datetime.now(UTC)
         due = store.claim_due(limit=10, now=now, lease_until=now + timedelta(seconds=70))
-        await first.client.post(f"{base}/hook", content=due[0].payload.encode(),
-                                headers=_headers(due[0].msg_id, due[0].payload))
+        async with httpx.AsyncClient() as client:
+            await client.post(f"{base}/hook", content=due[0].payload.encode(),
+                              headers=_headers(due[0].msg_id, due[0].payload))
         await first.close()
         # the restarted process, once the dead one's lease has ended
         second = _outbox(log, store, clock=lambda: datetime.now(UTC) + timedelta(seconds=71))
