@@ -87,8 +87,11 @@ class Outbox:
 
     async def wait(self, seconds: float) -> None:
         """Until this process appends events, or ``seconds`` (other processes' events, retries coming due)."""
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that arrives as the
+        # event is set, and the server's shutdown would then wait for this loop forever
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
         self._wake.clear()  # before the round: what is appended during it sets it again
 
     async def run(self, poll_seconds: float) -> None:
