@@ -24,9 +24,10 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("onnx")
 
 
-# int8: the one-word text ("ok") is the worst at 0.973; the others are above 0.99 (retrieval quality is compared
-# in docs/benchmarks.md)
-@pytest.mark.parametrize("quantize,min_cosine", [(False, 0.9999), (True, 0.97)], ids=["float32", "int8"])
+# int8: the one-word text ("ok") is the worst, at 0.973 on one machine and 0.962 in a padded batch on another
+# (onnxruntime's int8 kernels differ by CPU: with or without VNNI); the others are above 0.99 (retrieval quality
+# is compared in docs/benchmarks.md)
+@pytest.mark.parametrize("quantize,min_cosine", [(False, 0.9999), (True, 0.95)], ids=["float32", "int8"])
 @pytest.mark.parametrize("batch_size", [1, 32], ids=["one at a time", "padded batch"])
 def test_matches_sentence_transformers(cache: Path, quantize: bool, min_cosine: float, batch_size: int) -> None:
     encoder = OnnxMiniLMEncoder(load_minilm(), cache_dir=cache, quantize=quantize)
