@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -46,6 +47,7 @@ StateLoader = Callable[[str], Awaitable[CallState | None]]
 # The server's loop wakes on every append; this gap between rounds batches a busy log's appends into a round
 # (a few database reads and one write) instead of a round for each, at the cost of up to 20 ms of latency.
 _ROUND_GAP_SECONDS = 0.02
+_CURSOR_EVERY_SECONDS = 1.0
 Clock = Callable[[], datetime]
 
 
@@ -79,10 +81,13 @@ class Outbox:
         self.lease = timedelta(seconds=lease)
         self._failing: set[str] = set()  # destinations whose last attempt failed
         self._wake = asyncio.Event()
+        self._idle = False  # the last round found no destination at all: appends need not wake it
+        self._read_to, self._cursor_written = 0, 0.0
 
     def notify(self, events: Sequence[RecordedEvent]) -> None:
-        """The log's listener: this process appended events, so the next round need not wait for the poll."""
-        if events:
+        """The log's listener: this process appended events, so the next round need not wait for the poll
+        (unless nothing is listening: then the poll finds the first webhook, and nothing is written per append)."""
+        if events and not self._idle:
             self._wake.set()
 
     async def wait(self, seconds: float) -> None:
@@ -106,8 +111,10 @@ class Outbox:
 
     async def dispatch_once(self) -> int:
         """Turn the next batch of log events into delivery rows; how many events were read."""
-        after = await asyncio.to_thread(self.store.cursor)
+        # the stored cursor, or further when rounds without deliveries have read on without writing it
+        after = max(await asyncio.to_thread(self.store.cursor), self._read_to)
         destinations = [d for d in await self._all_destinations() if not isinstance(d, _Gone)]
+        self._idle = not destinations
         if not destinations:  # nobody listens: skip to the end (a webhook gets the events after it is created)
             last = await self.log.last_position()
             if last > after:
@@ -130,7 +137,12 @@ class Outbox:
                     rows.append(NewDelivery(
                         msg_id=f"{destination.id}:{recorded.position}", subscription_id=destination.id,
                         event_type=body[0], position=recorded.position, call_id=recorded.call_id, payload=body[1]))
-        await asyncio.to_thread(self.store.enqueue, rows, cursor=events[-1].position, now=self.clock())
+        self._read_to = events[-1].position
+        if rows or time.monotonic() - self._cursor_written >= _CURSOR_EVERY_SECONDS:
+            # a busy log of events nobody subscribed to (segments) moves the stored cursor once a second, not
+            # once a round; a crash re-reads at most that second, and rows already there are left alone
+            await asyncio.to_thread(self.store.enqueue, rows, cursor=self._read_to, now=self.clock())
+            self._cursor_written = time.monotonic()
         return len(events)
 
     async def send_due(self) -> int:

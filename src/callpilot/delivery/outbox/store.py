@@ -160,16 +160,16 @@ class OutboxStore:
         the rows are locked with ``FOR UPDATE SKIP LOCKED``, so concurrent senders claim disjoint rows; SQLite
         has one writer at a time, which serialises the claim anyway."""
         t = webhook_deliveries
-        picked = (sa.select(t.c.msg_id).where(
-            (t.c.status == "pending") & (t.c.next_attempt_at <= now)
-            & (t.c.leased_until.is_(None) | (t.c.leased_until <= now)))
-            .order_by(t.c.position).limit(limit))
+        due = ((t.c.status == "pending") & (t.c.next_attempt_at <= now)
+               & (t.c.leased_until.is_(None) | (t.c.leased_until <= now)))
+        picked = sa.select(t.c.msg_id).where(due).order_by(t.c.position).limit(limit)
         if self.dialect == "postgresql":
             picked = picked.with_for_update(skip_locked=True)
-        claim = (t.update().where(t.c.msg_id.in_(picked.scalar_subquery()))
-                 .values(leased_until=lease_until).returning(*t.c))
+        claim = t.update().where(t.c.msg_id.in_(picked.scalar_subquery())).values(leased_until=lease_until)
         with self._begin() as conn:
-            rows = [_delivery(r._mapping) for r in conn.execute(claim)]
+            if conn.execute(sa.select(t.c.msg_id).where(due).limit(1)).first() is None:
+                return []  # a read: an idle outbox writes nothing
+            rows = [_delivery(r._mapping) for r in conn.execute(claim.returning(*t.c))]
         return sorted(rows, key=lambda d: d.position)
 
     def hasten(self, subscription_id: str, *, now: datetime) -> int:
