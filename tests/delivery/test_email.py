@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import email
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from email.message import Message
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from callpilot.core.settings import EmailSettings
 from callpilot.delivery.email.destination import EmailDestination
@@ -21,6 +16,7 @@ from callpilot.delivery.errors import DeliveryFailed
 from callpilot.delivery.outbox.retry import Outcome
 from callpilot.delivery.outbox.store import Delivery
 from tests.api.conftest import free_port
+from tests.delivery.smtp import Recorder
 
 ANALYSIS: dict[str, Any] = {
     "summary": {"text": "…", "bullets": ["Issue: billing dispute", "Done: refund submitted",
@@ -32,34 +28,6 @@ ANALYSIS: dict[str, Any] = {
                       "due": "within 2 business days", "segments": [40]}],
     "fields": {"callback_number": {"value": "[PHONE_NUMBER]", "sealed": "gAAAA-token", "confidence": 0.9}},
 }
-
-
-class Recorder:
-    """An SMTP handler that keeps what it receives, or refuses recipients with a scripted code."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.refuse: str | None = None
-
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
-                          rcpt_options: list[str]) -> str:
-        if self.refuse:
-            return self.refuse
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))  # type: ignore[arg-type]
-        return "250 Message accepted"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Recorder, int]]:
-    recorder, port = Recorder(), free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield recorder, port
-    controller.stop()
 
 
 def _message() -> Any:

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi import FastAPI, Request, Response
 from standardwebhooks.webhooks import Webhook
 
@@ -21,10 +20,10 @@ from callpilot.replay.client import replay_call
 from callpilot.replay.transcript import load_transcript
 from callpilot.runtime import Runtime, open_runtime
 from tests.aftercall.fixtures import VAULT_KEY
-from tests.api.conftest import API_KEY, free_port, serving
+from tests.api.conftest import API_KEY, serving
 from tests.delivery.crm.fakes import FakeHubSpot, FakeSalesforce, FakeZendesk
 from tests.delivery.crm.tls import ca_bundle, serve_https
-from tests.delivery.test_email import Recorder
+from tests.delivery.smtp import Recorder
 from tests.fake_llm import serving_app
 
 CALL = Path(__file__).resolve().parents[2] / "examples" / "calls" / "billing_dispute_escalation.json"
@@ -45,15 +44,6 @@ class Receiver:
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         return [p for p in self.received if p["type"] == kind]
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Recorder, int]]:
-    recorder, port = Recorder(), free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield recorder, port
-    controller.stop()
 
 
 @pytest.fixture
