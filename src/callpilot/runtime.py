@@ -35,6 +35,7 @@ from callpilot.eventlog.factory import open_event_log
 from callpilot.pipeline.runner import AnalyzerRunner
 from callpilot.service.aftercall import AfterCallService
 from callpilot.service.calls import CallService
+from callpilot.speech.service import SpeechService, make_recording_store
 from callpilot.streams.hub import EventHub
 
 __all__ = ["Runtime", "analyzer_options", "open_runtime"]
@@ -53,6 +54,20 @@ class Runtime:
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     outbox: Outbox | None = None
     lookup: CustomerLookup | None = None
+    _speech: SpeechService | None = None
+    _speech_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def speech(self) -> SpeechService:
+        """Live audio's recognizer and recording store, started on the first audio connection (its worker
+        processes are not worth starting in a deployment that only receives transcripts)."""
+        async with self._speech_lock:
+            if self._speech is None:
+                settings = self.settings.speech
+                service = SpeechService(settings, calls=self.calls,
+                                        recordings=make_recording_store(settings, self.settings.cache_dir))
+                await service.start()
+                self._speech = service
+            return self._speech
 
     @property
     def knowledge(self) -> KnowledgeService:
@@ -62,6 +77,8 @@ class Runtime:
         return knowledge_for(self.settings, database_url=url, search_path=search_path)
 
     async def close(self) -> None:
+        if self._speech is not None:
+            await self._speech.close()
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from callpilot import __version__
 from callpilot.api.errors import install_error_handlers
 from callpilot.api.middleware import BodySizeLimit, RequestContext
-from callpilot.api.routes import aftercall, analytics, calls, health, kb, realtime, webhooks
+from callpilot.api.routes import aftercall, analytics, audio, calls, health, kb, realtime, webhooks
 from callpilot.core.settings import Settings
 from callpilot.runtime import Runtime, open_runtime
 
@@ -54,6 +54,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(aftercall.router)
     app.include_router(webhooks.router)
     app.include_router(analytics.router)
+    app.include_router(audio.router)
     app.include_router(health.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)

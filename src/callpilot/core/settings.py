@@ -147,6 +147,42 @@ class DeliverySettings(BaseModel):
     crm: CrmSettings = Field(default_factory=CrmSettings)
 
 
+def _default_stereo_roles() -> list[Literal["agent", "customer"]]:
+    return ["agent", "customer"]  # left, right: as the after-call notes recommend recording
+
+
+class RecordingSettings(BaseModel):
+    """Where each audio call's recording goes, with personal data silenced (callpilot.speech.recording)."""
+
+    model_config = {"extra": "forbid"}
+    enabled: bool = True
+    store: Literal["file", "s3"] = "file"
+    directory: Path | None = Field(None, description="file store; default: <cache_dir>/recordings")
+    s3_bucket: str | None = None
+    s3_prefix: str = "recordings/"
+    s3_endpoint_url: str | None = Field(None, description="an S3-compatible endpoint (MinIO, Ceph)")
+    redaction: Literal["silence", "beep"] = "silence"
+
+
+class SpeechSettings(BaseModel):
+    """Live audio and recordings -> segments (callpilot.speech, callpilot.ingress); docs/speech.md."""
+
+    model_config = {"extra": "forbid"}
+    engine: str = Field("pocketsphinx", description="pocketsphinx, faster-whisper, vosk or deepgram")
+    engine_options: dict[str, Any] = Field(default_factory=dict, description="passed to the engine as they are")
+    workers: int = Field(2, ge=0, le=64, description="recognizer processes in the server (0: in the event loop)")
+    vad: Literal["webrtc", "silero"] = "webrtc"
+    vad_options: dict[str, Any] = Field(default_factory=dict)
+    end_silence_seconds: float = Field(0.25, gt=0, le=5, description="silence that ends an utterance")
+    max_utterance_seconds: float = Field(20.0, gt=1)
+    partial_seconds: float = Field(0.5, gt=0, description="at most one partial segment per channel this often")
+    stereo_roles: list[Literal["agent", "customer"]] = Field(
+        default_factory=_default_stereo_roles, min_length=2, max_length=2,
+        description="the role of the left and the right channel of a stereo recording")
+    idle_timeout_seconds: float = Field(30.0, gt=0, description="a live stream silent this long is ended")
+    recording: RecordingSettings = Field(default_factory=RecordingSettings)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CALLPILOT_", env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -169,6 +205,7 @@ class Settings(BaseSettings):
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     streams: StreamSettings = Field(default_factory=StreamSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    speech: SpeechSettings = Field(default_factory=SpeechSettings)
     analyzers: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-analyzer options, keyed by analyzer name"
     )

@@ -198,6 +198,11 @@ class CallService:
             return await self.get_call(call_id), False
         return await self.get_call(call_id), True
 
+    async def record_event(self, call_id: str, event: Event, *, trace_id: str | None) -> RecordedEvent:
+        """Append a fact about a live call that no analyzer derives (a stored recording)."""
+        recorded, _ = await self._record(call_id, event, key=None, trace_id=trace_id)
+        return recorded[0]
+
     async def give_feedback(self, call_id: str, feedback: SuggestionFeedbackGiven, *, trace_id: str | None
                             ) -> RecordedEvent:
         recorded, _ = await self._record(call_id, feedback, key=None, trace_id=trace_id, allow_ended=True)

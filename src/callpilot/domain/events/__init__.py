@@ -2,13 +2,14 @@
 
 ``base`` holds the event base class, the envelope and the core call events; each analyzer area keeps its own
 events in a module here (``pii``, ``rules``, ``sentiment``, ``signals``, ``context``, ``assist``, ``aftercall``,
-``customer``) with ``EVENTS`` and the ``APPLIERS`` that fold them into ``CallState.analyzers``. This module
+``customer``, ``recording``) with ``EVENTS`` and the ``APPLIERS`` that fold them into
+``CallState.analyzers``. This module
 registers them all, so that any stored event can be decoded by name.
 """
 
 from __future__ import annotations
 
-from callpilot.domain.events import aftercall, assist, context, customer, pii, rules, sentiment, signals
+from callpilot.domain.events import aftercall, assist, context, customer, pii, recording, rules, sentiment, signals
 from callpilot.domain.events.base import (
     CORE_EVENTS,
     EVENT_TYPES,
@@ -48,7 +49,7 @@ __all__ = [
     "decode_event",
 ]
 
-_AREAS = (pii, rules, sentiment, signals, context, assist, aftercall, customer)
+_AREAS = (pii, rules, sentiment, signals, context, assist, aftercall, customer, recording)
 
 ANALYZER_APPLIERS: dict[type[Event], AnalyzerApplier] = {}
 for _area in _AREAS:
