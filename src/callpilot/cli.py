@@ -78,7 +78,14 @@ def serve(
 
 @app.command()
 def replay(
-    files: Annotated[list[Path], typer.Argument(help="transcript JSON files", exists=True, dir_okay=False)],
+    files: Annotated[list[Path] | None, typer.Argument(
+        help="transcript JSON files", exists=True, dir_okay=False)] = None,
+    audio: Annotated[Path | None, typer.Option(
+        "--audio", help="stream this recording (WAV, FLAC, MP3) instead, over --protocol", exists=True,
+        dir_okay=False)] = None,
+    protocol: Annotated[str, typer.Option(help="with --audio: twilio, audiohook or browser")] = "twilio",
+    roles: Annotated[str, typer.Option(
+        help="with --audio: the roles of a stereo file's left and right channels")] = "agent,customer",
     url: Annotated[str, typer.Option(help="server base URL")] = "http://127.0.0.1:8000",
     speed: Annotated[float, typer.Option(help="playback speed; 2 = twice real time", min=0.001)] = 1.0,
     concurrency: Annotated[int, typer.Option(help="copies of each file replayed at once", min=1)] = 1,
@@ -87,9 +94,17 @@ def replay(
     wrap_up_seconds: Annotated[float, typer.Option(
         help="after the call ends, how long to wait for its after-call analysis (0: stop at the end)", min=0)] = 10.0,
 ) -> None:
-    """Replay transcript files against a running server, as an ACD would, printing the events streamed back."""
+    """Replay transcript files against a running server, as an ACD would, printing the events streamed back;
+    or, with --audio, stream a recording at real-time pace over Twilio Media Streams, Genesys AudioHook or
+    the browser protocol."""
     from callpilot.replay.runner import replay_files
 
+    if audio is not None:
+        _replay_audio(audio, url=url, protocol=protocol, speed=speed, api_key=api_key, roles=roles)
+        return
+    if not files:
+        typer.echo("error: give transcript files, or --audio FILE", err=True)
+        raise typer.Exit(2)
     try:
         ok = asyncio.run(replay_files(files, url=url, speed=speed, concurrency=concurrency, api_key=api_key,
                                       quiet=quiet, wrap_up_seconds=wrap_up_seconds))
@@ -217,6 +232,71 @@ def intent(
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+def _roles(text: str) -> list[Any]:
+    roles = [r.strip() for r in text.split(",") if r.strip()]
+    if not roles or len(roles) > 2 or any(r not in ("agent", "customer") for r in roles):
+        typer.echo(f"error: --roles {text!r}: one or two of agent, customer (left, right)", err=True)
+        raise typer.Exit(2)
+    return roles
+
+
+def _replay_audio(audio: Path, *, url: str, protocol: str, speed: float, api_key: str | None, roles: str) -> None:
+    from callpilot.ingress.clients import PROTOCOLS
+    from callpilot.speech.cli_io import replay_audio
+
+    if protocol not in PROTOCOLS:
+        typer.echo(f"error: --protocol {protocol!r}: choose one of {', '.join(PROTOCOLS)}", err=True)
+        raise typer.Exit(2)
+    try:
+        call_id = asyncio.run(replay_audio(audio, url=url, protocol=protocol, speed=speed,
+                                           api_key=api_key, roles=_roles(roles)))
+    except (CallpilotError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"streamed {audio} as call {call_id} over {protocol}")
+
+
+@app.command()
+def transcribe(
+    file: Annotated[Path, typer.Argument(help="a recording: WAV (PCM, mu-law, A-law), FLAC or MP3", exists=True,
+                                         dir_okay=False)],
+    roles: Annotated[str, typer.Option(
+        help="the roles of a stereo file's left and right channels (a mono file: the one role)")] = "agent,customer",
+    mono: Annotated[bool, typer.Option("--mono", help="find the speakers by clustering voices (mono audio; a "
+                                                      "stereo file is mixed down)")] = False,
+    engine: Annotated[str | None, typer.Option(help="speech engine (default: settings speech.engine)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="write the transcript here (default: stdout)")] = None,
+    redacted_audio: Annotated[Path | None, typer.Option(
+        "--redacted-audio", help="write the recording here as WAV with the personal data silenced")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Transcribe a recording into the replay format (segments with speaker, text, start, end, words with
+    times), redacted as live segments are."""
+    from callpilot.core.logging import configure_logging
+    from callpilot.speech.cli_io import transcribe_file
+
+    configure_logging("warning", "console")
+    settings = _settings(config)
+    if engine is not None:
+        settings = settings.model_copy(update={"speech": settings.speech.model_copy(update={"engine": engine})})
+    try:
+        result = asyncio.run(transcribe_file(settings, file, roles=None if mono else _roles(roles),
+                                             redacted_audio=redacted_audio))
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except CallpilotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    text = result.transcript.model_dump_json(indent=2, exclude_none=True)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"{out}: {len(result.transcript.segments)} segments, {len(result.spans)} spans silenced",
+                   err=True)
 
 
 @app.command()

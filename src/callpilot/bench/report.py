@@ -15,7 +15,7 @@ __all__ = ["SECTIONS", "update_report"]
 
 # The sections, in the order the report shows them.
 SECTIONS = ("pipeline", "inline", "rules", "signals", "sentiment", "pii", "intent", "retrieval", "assist",
-            "aftercall", "delivery")
+            "aftercall", "delivery", "speech")
 
 _HEADER = [
     "# Benchmarks",

@@ -117,9 +117,20 @@ def _delivery(smoke: bool) -> Measured:
     return markdown, result
 
 
+def _speech(smoke: bool) -> Measured | None:
+    from callpilot.bench.speech import run_speech_bench
+
+    measured = run_speech_bench(smoke=smoke)
+    if measured is None:
+        typer.echo("speech: flite not installed (apt install flite); skipped")
+        return None
+    return measured[1], measured[0]
+
+
 _RUNNERS: dict[str, Callable[[bool], Measured | None]] = {
     "inline": _inline, "rules": _rules, "signals": _signals, "sentiment": _sentiment, "pii": _pii,
     "intent": _intent, "retrieval": _retrieval, "assist": _assist, "aftercall": _aftercall, "delivery": _delivery,
+    "speech": _speech,
 }
 
 

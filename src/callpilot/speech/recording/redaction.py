@@ -28,20 +28,51 @@ def _norm(token: str) -> str:
     return token.lower().strip(".,!?;:\"'")
 
 
-def pii_spans(channel: str, words: Sequence[Word], stored_text: str, *, end_limit: float | None = None
-              ) -> list[SilencedSpan]:
-    """The time spans of ``words`` that ``stored_text`` (their redacted form) replaced or dropped."""
-    tokens = _TOKEN.findall(stored_text)
-    spoken = [_norm(w.text) for w in words]
-    matcher = SequenceMatcher(a=spoken, b=[_norm(t) for t in tokens], autojunk=False)
-    spans: list[SilencedSpan] = []
+# Words a recognizer hears in place of a digit ("two" as "to", "four" as "for"): next to a redacted number
+# they are the number's digits too, and are silenced with it.
+DIGIT_SOUNDALIKES = frozenset({"to", "too", "for", "far", "fore", "won", "ate", "oh", "o", "free", "tree",
+                               "sex", "sicks", "nein", "night", "fine", "fife", "sven", "tin", "ten"})
+MERGE_WORDS = 2  # redacted runs this few words apart in one utterance are one stretch (the words between too)
+
+
+def _redacted_runs(words: Sequence[Word], tokens: list[str]) -> list[tuple[int, int, str]]:
+    """(first word, last word + 1, placeholder) of each run of words the stored text replaced or dropped."""
+    matcher = SequenceMatcher(a=[_norm(w.text) for w in words], b=[_norm(t) for t in tokens], autojunk=False)
+    runs = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag in ("replace", "delete") and i2 > i1:
-            entity = " ".join(t for t in tokens[j1:j2] if t.startswith("[")) or "redacted"
-            start = max(0.0, words[i1].start - PAD_SECONDS)
-            end = words[i2 - 1].end + PAD_SECONDS
-            spans.append(SilencedSpan(channel=channel, start=round(start, 3),
-                                      end=round(min(end, end_limit) if end_limit else end, 3), entity=entity))
+            runs.append((i1, i2, " ".join(t for t in tokens[j1:j2] if t.startswith("[")) or "redacted"))
+    return runs
+
+
+def _widen(runs: list[tuple[int, int, str]], words: Sequence[Word]) -> list[tuple[int, int, str]]:
+    merged: list[tuple[int, int, str]] = []
+    for i1, i2, entity in runs:
+        if "NUMBER" in entity or "CARD" in entity or "PHONE" in entity or "ACCOUNT" in entity:
+            while i1 > 0 and _norm(words[i1 - 1].text) in DIGIT_SOUNDALIKES:
+                i1 -= 1
+            while i2 < len(words) and _norm(words[i2].text) in DIGIT_SOUNDALIKES:
+                i2 += 1
+        if merged and i1 - merged[-1][1] <= MERGE_WORDS:
+            p1, _, pe = merged[-1]
+            merged[-1] = (p1, max(i2, merged[-1][1]), pe if pe == entity else f"{pe} {entity}")
+        else:
+            merged.append((i1, i2, entity))
+    return merged
+
+
+def pii_spans(channel: str, words: Sequence[Word], stored_text: str, *, end_limit: float | None = None
+              ) -> list[SilencedSpan]:
+    """The time spans of ``words`` that ``stored_text`` (their redacted form) replaced or dropped, widened
+    over the digit sound-alikes beside a number and over the few words between two redacted runs."""
+    if not words:
+        return []
+    spans: list[SilencedSpan] = []
+    for i1, i2, entity in _widen(_redacted_runs(words, _TOKEN.findall(stored_text)), words):
+        start = max(0.0, words[i1].start - PAD_SECONDS)
+        end = words[i2 - 1].end + PAD_SECONDS
+        spans.append(SilencedSpan(channel=channel, start=round(start, 3),
+                                  end=round(min(end, end_limit) if end_limit else end, 3), entity=entity))
     return spans
 
 
