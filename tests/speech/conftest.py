@@ -43,7 +43,9 @@ async def live_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws_max_size=2**22))
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
+    for _ in range(500):  # uvicorn has no start-up event to await
+        if server.started:
+            break
         await asyncio.sleep(0.02)
     try:
         yield LiveServer(app=app, url=f"ws://127.0.0.1:{port}", settings=settings)

@@ -147,9 +147,12 @@ async def _live(calls: list[SynthCall], levels: list[int], workers: int) -> list
                 chosen = [calls[i % len(calls)] for i in range(level)]
                 recordings = [Recording(samples=c.stereo, sample_rate=16000, format="WAV", subtype="PCM_16")
                               for c in chosen]
-                reports = await asyncio.gather(*(
+                outcomes = await asyncio.gather(*(
                     stream_recording(f"ws://127.0.0.1:{port}/v1/audio/twilio", r, protocol="twilio", speed=1.0)
-                    for r in recordings))
+                    for r in recordings), return_exceptions=True)
+                failed = [o for o in outcomes if isinstance(o, BaseException)]
+                reports = [o for o in outcomes if not isinstance(o, BaseException)]
+                chosen = [c for c, o in zip(chosen, outcomes, strict=True) if not isinstance(o, BaseException)]
                 await asyncio.sleep(1.0)
                 log = open_event_log(db)
                 await log.start()
@@ -169,10 +172,13 @@ async def _live(calls: list[SynthCall], levels: list[int], workers: int) -> list
                 finally:
                     await log.close()
                 arr = np.array(latencies) if latencies else np.array([float("nan")])
-                results.append({"streams": level, "finals": len(latencies),
+                results.append({"streams": level, "finals": len(latencies), "failed_streams": len(failed),
+                                "error": str(failed[0])[:160] if failed else None,
                                 "p50_ms": round(float(np.percentile(arr, 50)), 1),
                                 "p95_ms": round(float(np.percentile(arr, 95)), 1),
                                 "max_ms": round(float(arr.max()), 1)})
+                if failed:  # the server fell behind real time at this level: more would only fail more
+                    break
         finally:
             server.terminate()
             await asyncio.wait_for(server.wait(), 20)
@@ -202,7 +208,7 @@ async def _run(smoke: bool) -> dict[str, Any]:
         "real_speech": await _real_speech(speech, _shared(), 3 if smoke else 100),
         "roles": await _roles(speech, calls),
     }
-    result["live"] = await _live(calls, [1] if smoke else [1, 4, 6, 8], workers=2)
+    result["live"] = await _live(calls, [1] if smoke else [1, 2, 4, 6], workers=2)
     return result
 
 
@@ -245,16 +251,22 @@ def speech_markdown(r: dict[str, Any]) -> list[str]:
               "Live: a server in its own process (2 recognizer processes; background analyzers off), N Twilio "
               "streams at real-time pace from a client process. Latency: the final segment's commit to the log "
               "minus the moment the turn's speech ended in the stream (same clock).", "",
-              "| concurrent streams | finals | end-of-speech → final p50 | p95 | max |", "|---|---|---|---|---|"]
-    lines += [f"| {x['streams']} | {x['finals']} | {x['p50_ms']} ms | {x['p95_ms']} ms | {x['max_ms']} ms |"
-              for x in r["live"]]
+              "| concurrent streams | finals | end-of-speech → final p50 | p95 | max | streams failed |",
+              "|---|---|---|---|---|---|"]
+    lines += [f"| {x['streams']} | {x['finals']} | {x['p50_ms']} ms | {x['p95_ms']} ms | {x['max_ms']} ms | "
+              f"{x['failed_streams']}{(': ' + x['error']) if x['error'] else ''} |" for x in r["live"]]
     misses = []
     if w16["wer"] > 0.05:
         misses.append(f"16 kHz WER {w16['wer']} (target 0.05)")
     if w8["wer"] > 0.10:
         misses.append(f"8 kHz WER {w8['wer']} (target 0.10)")
     six = next((x for x in r["live"] if x["streams"] == 6), None)
-    if six is not None and six["p95_ms"] >= 400:
+    if six is None or six["failed_streams"]:
+        misses.append("6 concurrent live streams not sustained")
+    elif six["p95_ms"] >= 400:
         misses.append(f"p95 at 6 streams {six['p95_ms']} ms (target 400)")
+    one = r["live"][0] if r["live"] else None
+    if one is not None and one["p95_ms"] >= 400:
+        misses.append(f"p95 at one stream {one['p95_ms']} ms (target 400)")
     lines += ["", ("**Targets missed:** " + "; ".join(misses) + ".") if misses else "All targets met.", ""]
     return lines

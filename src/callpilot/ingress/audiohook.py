@@ -94,6 +94,13 @@ class AudioHookTranslator(Translator):
         return [self.problem(f"audiohook: unknown message type {kind!r} ignored")]
 
     def _open(self, message: dict[str, Any]) -> list[IngressEvent]:
+        try:
+            return self._parse_open(message)
+        except (ValueError, TypeError, AttributeError) as exc:  # pydantic's ValidationError is a ValueError
+            self.opened = True
+            return self._disconnect(f"bad open message: {exc}")
+
+    def _parse_open(self, message: dict[str, Any]) -> list[IngressEvent]:
         if self.opened:
             return self._disconnect("a second open")
         self.session_id = str(message.get("id") or "")

@@ -82,6 +82,12 @@ class TwilioTranslator(Translator):
         return True
 
     def _start(self, message: dict[str, Any]) -> list[IngressEvent]:
+        try:
+            return self._parse_start(message)
+        except (ValueError, TypeError, AttributeError) as exc:  # pydantic's ValidationError is a ValueError
+            raise ProtocolError(f"twilio: bad start message: {exc}") from exc
+
+    def _parse_start(self, message: dict[str, Any]) -> list[IngressEvent]:
         if self.started:
             raise ProtocolError("twilio: a second start message")
         start = message.get("start")

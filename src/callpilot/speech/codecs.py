@@ -46,11 +46,11 @@ def alaw_decode(data: bytes) -> npt.NDArray[np.int16]:
 
 
 def ulaw_encode(pcm: npt.NDArray[np.int16]) -> bytes:
-    """Bit-exact with the ITU's reference (G.191 STL ``ulaw_compress``): negative samples take the ones'
-    complement as magnitude, as the reference does."""
+    """Byte for byte what libsndfile writes into a mu-law WAV (the ITU's G.191 reference differs by one code
+    on 127 negative values that sit exactly between two levels)."""
     x = pcm.astype(np.int32)
     sign = np.where(x < 0, 0x80, 0)
-    magnitude = np.minimum(np.where(x < 0, ~x, x), _CLIP) + _BIAS  # in [132, 32767]: top bit 7..14
+    magnitude = np.minimum(np.abs(x), _CLIP) + _BIAS  # in [132, 32767]: top bit 7..14
     exponent = np.frexp(magnitude)[1] - 8  # magnitude = m * 2**e with 0.5 <= m < 1: the top bit is e - 1
     mantissa = (magnitude >> (exponent + 3)) & 0x0F
     return bytes((~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8).tobytes())
