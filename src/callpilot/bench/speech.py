@@ -23,14 +23,15 @@ import numpy as np
 import numpy.typing as npt
 import soundfile as sf
 
+from callpilot.bench.intent import find_data_dir
 from callpilot.bench.speech_corpus import SCRIPTS, SynthCall, flite_available, synthesize_call
 from callpilot.core.settings import SpeechSettings
 from callpilot.speech.channel import Utterance
 from callpilot.speech.diarization.mono import cluster_speakers
 from callpilot.speech.diarization.roles import assign_roles
 from callpilot.speech.files import Recording
-from callpilot.speech.resample import Resampler
 from callpilot.speech.service import SpeechService
+from callpilot.speech.transcribe import transcribe_channel
 
 __all__ = ["run_speech_bench", "speech_markdown"]
 
@@ -39,24 +40,10 @@ _TRANSFORM = _J.Compose([_J.ToLowerCase(), _J.RemovePunctuation(), _J.RemoveMult
                          _J.ReduceToListOfListOfWords()])
 
 
-def _shared() -> Path | None:
-    for root in (Path.cwd(), Path(__file__).resolve().parents[3]):
-        if (root.parent / "shared" / "data" / "asr_samples").is_dir():
-            return root.parent / "shared" / "data" / "asr_samples"
-    return None
-
-
 async def _transcribe(speech: SpeechService, audio: npt.NDArray[np.int16], rate: int) -> tuple[list[Utterance], float]:
-    channel = speech.channel("agent")
-    resampler = Resampler(rate, 16000)
-    out: list[Utterance] = []
     started = time.process_time()
-    step = rate // 5
-    for offset in range(0, len(audio), step):
-        out += await channel.push(resampler.process(audio[offset:offset + step]).tobytes())
-    out += await channel.push(resampler.process(np.zeros(0, np.int16), last=True).tobytes())
-    out += await channel.flush()
-    return [u for u in out if u.final], time.process_time() - started
+    finals = await transcribe_channel(speech, audio, rate, "agent")
+    return finals, time.process_time() - started
 
 
 def _wer(refs: list[str], hyps: list[str]) -> float:
@@ -92,6 +79,11 @@ async def _real_speech(speech: SpeechService, root: Path | None, limit: int) -> 
         refs.append(row["reference"])
         hyps.append(" ".join(u.text for u in finals) or "")
     return {"files": len(refs), "wer": _wer(refs, hyps)}
+
+
+def _asr_samples() -> Path | None:
+    data = find_data_dir()
+    return data / "asr_samples" if data is not None and (data / "asr_samples").is_dir() else None
 
 
 def _overlap_role(call: SynthCall, start: float, end: float) -> str | None:
@@ -205,7 +197,7 @@ async def _run(smoke: bool) -> dict[str, Any]:
     result: dict[str, Any] = {
         "calls": len(calls), "wer": await _wer_conditions(speech, calls),
         "wer_other_voices": (await _wer_conditions(speech, calls_swapped)) if calls_swapped else None,
-        "real_speech": await _real_speech(speech, _shared(), 3 if smoke else 100),
+        "real_speech": await _real_speech(speech, _asr_samples(), 3 if smoke else 100),
         "roles": await _roles(speech, calls),
     }
     result["live"] = await _live(calls, [1] if smoke else [1, 2, 4, 6], workers=2)

@@ -27,7 +27,7 @@ from callpilot.speech.recording.redaction import apply_silence, pii_spans, redac
 from callpilot.speech.resample import Resampler
 from callpilot.speech.service import SpeechService
 
-__all__ = ["Transcription", "transcribe_recording"]
+__all__ = ["Transcription", "transcribe_channel", "transcribe_recording"]
 
 RATE = 16000
 
@@ -50,8 +50,9 @@ class Transcription:
         return out
 
 
-async def _utterances(speech: SpeechService, audio: npt.NDArray[np.int16], rate: int, name: Speaker
+async def transcribe_channel(speech: SpeechService, audio: npt.NDArray[np.int16], rate: int, name: Speaker
                       ) -> list[Utterance]:
+    """One channel of a recording, at its own rate, into final utterances (times from the channel's start)."""
     channel = speech.channel(name)
     resampler = Resampler(rate, RATE)
     out: list[Utterance] = []
@@ -72,7 +73,7 @@ async def transcribe_recording(recording: Recording, speech: SpeechService, call
     mono_path = roles is None or recording.channels == 1
     if mono_path:
         mono = recording.samples.astype(np.int32).sum(axis=1).clip(-32768, 32767).astype(np.int16)
-        utterances = await _utterances(speech, mono, recording.sample_rate, "agent")
+        utterances = await transcribe_channel(speech, mono, recording.sample_rate, "agent")
         if roles is not None and recording.channels == 1 and len(roles) == 1:
             found = [(roles[0], u) for u in utterances]
         else:
@@ -85,7 +86,7 @@ async def transcribe_recording(recording: Recording, speech: SpeechService, call
         assert roles is not None
         channel_roles = list(roles[: recording.channels])
         for index, role in enumerate(channel_roles):
-            found += [(role, u) for u in await _utterances(speech, recording.channel(index),
+            found += [(role, u) for u in await transcribe_channel(speech, recording.channel(index),
                                                            recording.sample_rate, role)]
     found.sort(key=lambda item: item[1].start)
     await calls.start_call(NewCall(call_id=call_id, agent_id=agent_id, acd_metadata={"source": "transcribe"}),
