@@ -120,12 +120,16 @@ def demo(
     port: Annotated[int, typer.Option(help="port to serve on")] = 8000,
     db: DbOption = None,
     call: Annotated[str, typer.Option(help="sample call to replay (a name under examples/calls or a path)")]
-    = "tech_support_error_code",
+    = "home_services_booking",
     keep_serving: Annotated[bool | None, typer.Option(
         "--keep-serving/--exit", help="keep the server up after the replay (default: when run in a terminal)")]
     = None,
+    start_delay: Annotated[float | None, typer.Option(
+        help="seconds between start-up and the call, to open the pages first (default: 8 in a terminal, else 0)",
+        min=0)] = None,
 ) -> None:
-    """Start the server on the embedded default, replay a sample call into it, and show it flowing live."""
+    """Start the server on the embedded default, replay a sample call into it, and show it flowing live, in the
+    terminal and on the agent desktop and supervisor pages (their URLs are printed first)."""
     from callpilot.demo import run_demo
 
     settings = _settings(None, database_url=db, port=port)
@@ -133,7 +137,8 @@ def demo(
         settings = settings.model_copy(update={"api_key": SecretStr(secrets.token_urlsafe(24))})
     keep = sys.stdout.isatty() if keep_serving is None else keep_serving
     try:
-        asyncio.run(run_demo(settings, call=call, speed=speed, keep_serving=keep))
+        delay = (8.0 if sys.stdout.isatty() else 0.0) if start_delay is None else start_delay
+        asyncio.run(run_demo(settings, call=call, speed=speed, keep_serving=keep, start_delay=delay))
     except CallpilotError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -68,7 +68,8 @@ def with_example_fields(settings: Settings) -> Settings:
     return settings
 
 
-async def run_demo(settings: Settings, *, call: str, speed: float, keep_serving: bool) -> None:
+async def run_demo(settings: Settings, *, call: str, speed: float, keep_serving: bool,
+                   start_delay: float = 0.0) -> None:
     transcript = load_transcript(find_sample(call))
     settings = with_example_fields(settings)
     configure_logging("warning", settings.log_format)
@@ -89,10 +90,15 @@ async def run_demo(settings: Settings, *, call: str, speed: float, keep_serving:
     key = settings.api_key.get_secret_value()
     call_id = f"{transcript.call_id or 'demo'}-{uuid.uuid4().hex[:6]}"
     typer.echo(f"callpilot is serving on {base}   (API docs: {base}/docs)")
+    typer.echo(f"\n  agent desktop:  {base}/#key={key}")
+    typer.echo(f"  supervisor:     {base}/supervisor#key={key}\n")
     typer.echo(f"API key for this run: {key}")
     typer.echo(f"event store: {settings.database_url}")
     typer.echo(f"watch the call live:  curl -N -H 'X-API-Key: {key}' {base}/api/realtime/stream/{call_id}")
     typer.echo(f"all live calls:       curl -N -H 'X-API-Key: {key}' {base}/v1/stream")
+    if start_delay > 0:
+        typer.echo(f"open the agent desktop now: the call starts in {start_delay:.0f} s ...")
+        await asyncio.sleep(start_delay)
     typer.echo(f"replaying {len(transcript.segments)} segments ({transcript.duration:.0f} s of call) "
                f"at {speed}x ...\n")
     try:

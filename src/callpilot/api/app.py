@@ -11,9 +11,10 @@ from fastapi import FastAPI
 from callpilot import __version__
 from callpilot.api.errors import install_error_handlers
 from callpilot.api.middleware import BodySizeLimit, RequestContext
-from callpilot.api.routes import aftercall, analytics, audio, calls, health, kb, realtime, webhooks
+from callpilot.api.routes import aftercall, analytics, audio, calls, dashboard, health, kb, realtime, webhooks
 from callpilot.core.settings import Settings
 from callpilot.runtime import Runtime, open_runtime
+from callpilot.web import routes as web
 
 __all__ = ["create_app"]
 
@@ -55,7 +56,10 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(webhooks.router)
     app.include_router(analytics.router)
     app.include_router(audio.router)
+    app.include_router(dashboard.router)
     app.include_router(health.router)
+    app.include_router(web.router)
+    app.mount("/static", web.static_files(), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)
     return app

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from fastapi import HTTPException, Request, WebSocket
 from starlette.datastructures import Headers, QueryParams
 
+from callpilot.web.session import COOKIE_NAME, valid_session
+
 from callpilot.core.logging import current_trace_id
 from callpilot.runtime import Runtime
 from callpilot.service.calls import CallService
@@ -36,11 +38,13 @@ class Caller:
         return self.runtime.calls
 
 
-def authenticate(runtime: Runtime, headers: Headers, query: QueryParams) -> Identity | None:
+def authenticate(runtime: Runtime, headers: Headers, query: QueryParams,
+                 cookies: dict[str, str] | None = None) -> Identity | None:
     """The caller's identity, or None when the credentials are missing or wrong.
 
     Accepted: ``X-API-Key: KEY``, ``Authorization: Bearer KEY``, and for browsers' EventSource/WebSocket
-    (which cannot set headers) ``?api_key=KEY``. Without a configured key every caller is "anonymous"; the
+    (which cannot set headers) ``?api_key=KEY``, or the pages' session cookie (see
+    :mod:`callpilot.web.session`). Without a configured key every caller is "anonymous"; the
     CLI then refuses to bind to anything but localhost.
     """
     expected = runtime.settings.api_key
@@ -51,12 +55,14 @@ def authenticate(runtime: Runtime, headers: Headers, query: QueryParams) -> Iden
         or query.get("api_key")
     if offered and secrets.compare_digest(offered.encode(), expected.get_secret_value().encode()):
         return Identity("api-key")
+    if cookies and valid_session(expected, cookies.get(COOKIE_NAME)):
+        return Identity("web-session")
     return None
 
 
 async def get_caller(request: Request) -> Caller:
     runtime: Runtime = request.app.state.runtime
-    identity = authenticate(runtime, request.headers, request.query_params)
+    identity = authenticate(runtime, request.headers, request.query_params, request.cookies)
     if identity is None:
         raise HTTPException(401, "missing or invalid API key (send X-API-Key or Authorization: Bearer)",
                             headers={"WWW-Authenticate": "Bearer"})
@@ -65,4 +71,4 @@ async def get_caller(request: Request) -> Caller:
 
 async def get_ws_identity(websocket: WebSocket) -> Identity | None:
     runtime: Runtime = websocket.app.state.runtime
-    return authenticate(runtime, websocket.headers, websocket.query_params)
+    return authenticate(runtime, websocket.headers, websocket.query_params, websocket.cookies)

@@ -20,7 +20,7 @@ from callpilot.core.errors import ConfigError
 from callpilot.core.yamlfile import read_yaml
 
 __all__ = ["DEFAULT_DATABASE_URL", "CrmSettings", "DeliverySettings", "EmailSettings", "HubSpotSettings",
-           "PipelineSettings", "SalesforceSettings", "Settings", "StreamSettings", "ZendeskSettings",
+           "PipelineSettings", "SalesforceSettings", "Settings", "StreamSettings", "WebSettings", "ZendeskSettings",
            "load_settings"]
 
 DEFAULT_DATABASE_URL = "sqlite:///./callpilot.db"
@@ -183,6 +183,14 @@ class SpeechSettings(BaseModel):
     recording: RecordingSettings = Field(default_factory=RecordingSettings)
 
 
+class WebSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    manual_wrap_up_seconds: float = Field(
+        360.0, ge=0, description="what an agent's after-call work takes by hand; the dashboard's time-saved "
+        "estimate is this times the calls wrapped up automatically")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CALLPILOT_", env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -206,6 +214,7 @@ class Settings(BaseSettings):
     streams: StreamSettings = Field(default_factory=StreamSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     analyzers: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-analyzer options, keyed by analyzer name"
     )

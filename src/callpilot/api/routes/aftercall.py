@@ -59,6 +59,15 @@ async def approve_analysis(call_id: str, body: ApproveBody, caller: Caller = Dep
     return JSONResponse({**_analysis(state), "approved_now": approved}, status_code=200)
 
 
+@router.get("/calls/{call_id}/deliveries")
+async def call_deliveries(call_id: str, limit: int = Query(100, ge=1, le=1000), caller: Caller = Depends(get_caller)
+                          ) -> list[dict[str, Any]]:
+    """Where the call's wrap-up and events went: one row per destination and event, newest first, with its
+    status (pending, delivered, dead), attempts and last error."""
+    await caller.calls.get_call(call_id)
+    return await caller.runtime.webhooks.call_deliveries(call_id, limit=limit)
+
+
 @router.get("/reviews", response_model=list[ReviewItem])
 async def review_queue(status: Literal["pending_review", "approved", "analyzed", "all"] = Query("pending_review"),
                        limit: int = Query(100, ge=1, le=1000), caller: Caller = Depends(get_caller)

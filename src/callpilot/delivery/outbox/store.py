@@ -196,8 +196,10 @@ class OutboxStore:
                              .values(**values))
 
     def deliveries(self, *, status: str | None = None, subscription_id: str | None = None,
-                   limit: int = 100) -> list[Delivery]:
+                   call_id: str | None = None, limit: int = 100) -> list[Delivery]:
         query = webhook_deliveries.select().order_by(webhook_deliveries.c.position.desc()).limit(limit)
+        if call_id is not None:
+            query = query.where(webhook_deliveries.c.call_id == call_id)
         if status is not None:
             query = query.where(webhook_deliveries.c.status == status)
         if subscription_id is not None:

@@ -100,6 +100,11 @@ class WebhookService:
         rows = await asyncio.to_thread(self.store.deliveries, status=status, subscription_id=sub_id, limit=limit)
         return [_delivery_view(d) for d in rows]
 
+    async def call_deliveries(self, call_id: str, *, limit: int) -> list[dict[str, Any]]:
+        """What was sent (or is waiting) for one call, to every destination: webhooks, CRMs, email."""
+        rows = await asyncio.to_thread(self.store.deliveries, call_id=call_id, limit=limit)
+        return [{"destination": d.subscription_id, **_delivery_view(d)} for d in rows]
+
     async def redeliver(self, msg_id: str) -> None:
         await asyncio.to_thread(self.store.redeliver, msg_id)
 

@@ -1,0 +1,77 @@
+"""The pages, their static files, and the sign-in that turns the API key into the session cookie."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from callpilot.runtime import Runtime
+from callpilot.web.session import COOKIE_NAME, session_token, valid_session
+
+__all__ = ["STATIC_DIR", "router", "static_files"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+# The pages are static; what changes is data. Revalidating each load keeps an upgraded server's pages fresh.
+_NO_CACHE = {"Cache-Control": "no-cache"}
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+def static_files() -> StaticFiles:
+    return StaticFiles(directory=STATIC_DIR)
+
+
+@router.get("/")
+async def agent_page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "agent.html", headers=_NO_CACHE)
+
+
+@router.get("/supervisor")
+async def supervisor_page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "supervisor.html", headers=_NO_CACHE)
+
+
+class SignIn(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    api_key: str = Field(min_length=1, max_length=512)
+
+
+@router.get("/web/session")
+async def session_status(request: Request) -> JSONResponse:
+    """Whether this browser is signed in (or no key is configured), so a page knows to ask for the key."""
+    settings = _runtime(request).settings
+    key = settings.api_key
+    signed_in = key is None or valid_session(key, request.cookies.get(COOKIE_NAME))
+    return JSONResponse({"signed_in": signed_in, "key_required": key is not None,
+                         "heartbeat_seconds": settings.streams.heartbeat_seconds})
+
+
+@router.post("/web/session")
+async def sign_in(body: SignIn, request: Request) -> JSONResponse:
+    key = _runtime(request).settings.api_key
+    if key is None:
+        return JSONResponse({"signed_in": True, "key_required": False})
+    if not secrets.compare_digest(body.api_key.encode(), key.get_secret_value().encode()):
+        return JSONResponse({"detail": "wrong API key"}, status_code=401)
+    answer = JSONResponse({"signed_in": True, "key_required": True})
+    answer.set_cookie(COOKIE_NAME, session_token(key), httponly=True, samesite="strict",
+                      secure=request.url.scheme == "https", path="/")
+    return answer
+
+
+@router.delete("/web/session")
+async def sign_out() -> Response:
+    answer = Response(status_code=204)
+    answer.delete_cookie(COOKIE_NAME, path="/")
+    return answer
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime

@@ -1,0 +1,112 @@
+// A call's (or every call's) events over the WebSocket stream, resumed by position after any disconnect.
+//
+// The server streams events after a position, history first (callpilot/streams/follow.py). After a drop,
+// a server restart included, this reconnects with backoff and asks for the events after the last position
+// it handed on; any event at or before that position is skipped. So the page sees each event once, in order.
+// The browser's EventSource would reconnect by itself, but only on a fixed delay, without telling the page
+// how long, and it dispatches SSE events by name, so a page would have to know every event type up front.
+
+const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
+const CLOSE_UNAUTHORIZED = 4401;
+const CLOSE_POLICY = 1008;
+
+export class LiveStream {
+  // path: the stream's WebSocket path (/v1/calls/ID/events/ws or /v1/stream/ws); after: resume position.
+  constructor(path, { after = 0, onEvent, onState = () => {}, heartbeatSeconds = 15 }) {
+    this.path = path;
+    this.after = after;
+    this.onEvent = onEvent;
+    this.onState = onState;
+    this.silenceMs = heartbeatSeconds * 2500; // two and a half heartbeats without a frame: a dead connection
+    this.attempt = 0;
+    this.stopped = false;
+    this.socket = null;
+    this.timer = null;
+    this.watchdog = null;
+  }
+
+  start() {
+    this.stopped = false;
+    this.open();
+    return this;
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.watchdog);
+    if (this.socket) this.socket.close(1000, "page closed the stream");
+  }
+
+  send(message) {
+    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  open() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const url = `${scheme}://${location.host}${this.path}?after=${this.after}`;
+    this.onState(this.attempt ? "reconnecting" : "connecting", {});
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    socket.onopen = () => {
+      this.onState("live", {});
+      this.alive();
+    };
+    socket.onmessage = (message) => {
+      this.attempt = 0; // reset on a frame, not on open: a server that accepts and drops still backs off
+      this.alive();
+      let frame;
+      try {
+        frame = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      if (frame.position === undefined) return this.control(frame);
+      if (frame.position <= this.after) return; // already handed on before a reconnect
+      this.after = frame.position;
+      this.onEvent(frame);
+    };
+    socket.onclose = (event) => {
+      clearTimeout(this.watchdog);
+      if (this.socket !== socket || this.stopped) return;
+      if (event.code === CLOSE_UNAUTHORIZED || event.code === CLOSE_POLICY) {
+        this.stopped = true;
+        this.onState("refused", { code: event.code, reason: event.reason });
+        return;
+      }
+      this.retry();
+    };
+  }
+
+  control(frame) {
+    if (frame.type === "heartbeat" || frame.type === "pong") return;
+    if (frame.type === "error" && frame.code === "slow_consumer") return; // the close that follows retries
+    if (this.onControl) this.onControl(frame);
+  }
+
+  alive() {
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => this.socket && this.socket.close(4000, "no heartbeat"), this.silenceMs);
+  }
+
+  retry() {
+    const base = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4)); // jitter: a restarted server is not stampeded
+    this.attempt += 1;
+    this.onState("offline", { retryInMs: delay, attempt: this.attempt });
+    this.timer = setTimeout(() => this.open(), delay);
+  }
+}
+
+// The connection badge every page shows.
+export function showConnection(element, state, detail) {
+  element.dataset.state = state;
+  if (state === "live") element.textContent = "● live";
+  else if (state === "connecting") element.textContent = "connecting…";
+  else if (state === "reconnecting") element.textContent = "reconnecting…";
+  else if (state === "offline") {
+    element.textContent = `disconnected: retrying in ${Math.ceil(detail.retryInMs / 1000)} s`;
+  } else if (state === "refused") element.textContent = `refused: ${detail.reason || detail.code}`;
+}
