@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint unit bench bench-smoke clean
+.PHONY: install demo test lint unit bench bench-smoke screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ bench: $(STAMP)
 
 bench-smoke: $(STAMP)
 	$(BIN)/callpilot bench --smoke
+
+# Refresh docs/screenshots from the browser tests (needs chromium: apt-get install chromium).
+screenshots: $(STAMP)
+	CALLPILOT_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/web -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache src/*.egg-info

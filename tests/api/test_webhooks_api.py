@@ -78,6 +78,12 @@ async def test_a_registered_receiver_gets_the_call_and_its_wrap_up(client: httpx
         assert analyzed["data"]["analysis"]["schema_version"] == 1
     log = (await client.get(f"/v1/webhooks/{created.json()['id']}/deliveries")).json()
     assert {d["status"] for d in log} <= {"delivered", "pending"}
+    # the wrap-up panel's "what was delivered where": the call's rows, to every destination
+    await start_call(client, "wh-other")
+    by_call = (await client.get("/v1/calls/wh-call/deliveries")).json()
+    assert {(d["destination"], d["call_id"]) for d in by_call} == {(created.json()["id"], "wh-call")}
+    assert {d["event_type"] for d in by_call} >= {"call_started", "call_ended"}
+    assert (await client.get("/v1/calls/no-such-call/deliveries")).status_code == 404
 
 
 async def test_test_event_disable_dead_letter_and_redelivery(client: httpx.AsyncClient,

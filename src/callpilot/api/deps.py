@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from fastapi import HTTPException, Request, WebSocket
 from starlette.datastructures import Headers, QueryParams
 
-from callpilot.web.session import COOKIE_NAME, valid_session
-
 from callpilot.core.logging import current_trace_id
 from callpilot.runtime import Runtime
 from callpilot.service.calls import CallService
+from callpilot.web.session import COOKIE_NAME, valid_session
 
 __all__ = ["Caller", "Identity", "authenticate", "get_caller", "get_ws_identity"]
 

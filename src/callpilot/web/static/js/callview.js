@@ -172,7 +172,7 @@ export class CallView {
     this.els.checklist.replaceChildren();
     this.checklist.clear();
     for (const item of data.checklist) {
-      const li = el("li", { class: `check pending sev-${item.severity}`, "data-rule": item.rule_id },
+      const li = el("li", { class: "check pending", "data-rule": item.rule_id, "data-severity": item.severity },
                     el("span", { class: "tick", "aria-hidden": "true" }, "○"),
                     el("span", { class: "what" }, item.description,
                        el("small", { class: "muted" }, ` ${item.window}`)),

@@ -10,7 +10,7 @@ import { loadWrapup, renderWrapup } from "./wrapup.js";
 
 const $ = (id) => document.getElementById(id);
 const ROW_REFRESH_MS = 300; // a call's row is re-read at most this often while its events stream in
-const TODAY_REFRESH_MS = 5000;
+const TODAY_REFRESH_MS = 2000; // today's numbers are re-read at most this often while calls change
 const TODAY_TYPES = new Set(["CallStarted", "CallEnded", "CallAnalyzed", "AnalysisApproved", "RuleViolated",
                              "RequirementMissed", "SuggestionFeedbackGiven"]);
 
