@@ -30,6 +30,9 @@ EXAMPLES = ROOT / "examples"
 KEY = "web-test-key"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1280, "height": 720}
+# How long an assertion about the page waits for it to come true. Generous: a 2-core CI machine running the
+# analyzers, the recognizer's worker start-up and the browser at once is slow; a pass is usually instant.
+EXPECT_TIMEOUT_MS = 20_000
 
 
 def chromium_path() -> str | None:
@@ -178,8 +181,9 @@ def api(server: Server) -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def browser(server: Server) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     path = chromium_path()
     assert path is not None
     if not Path(path).exists():

@@ -102,11 +102,14 @@ export class LiveStream {
 
 // The connection badge every page shows.
 export function showConnection(element, state, detail) {
+  const words = {
+    live: "● live",
+    connecting: "connecting…",
+    reconnecting: "reconnecting…",
+    idle: "waiting for a call",
+    offline: `disconnected: retrying in ${Math.ceil((detail.retryInMs || 0) / 1000)} s`,
+    refused: `refused: ${detail.reason || detail.code}`,
+  };
   element.dataset.state = state;
-  if (state === "live") element.textContent = "● live";
-  else if (state === "connecting") element.textContent = "connecting…";
-  else if (state === "reconnecting") element.textContent = "reconnecting…";
-  else if (state === "offline") {
-    element.textContent = `disconnected: retrying in ${Math.ceil(detail.retryInMs / 1000)} s`;
-  } else if (state === "refused") element.textContent = `refused: ${detail.reason || detail.code}`;
+  element.textContent = words[state] || state;
 }

@@ -27,8 +27,10 @@ export class Talk {
   async start() {
     this.button.disabled = true;
     try {
+      // No echo cancellation or noise suppression: nothing plays back in talk mode, and both change speech in
+      // ways the recognizer was not trained on.
       this.media = await navigator.mediaDevices.getUserMedia({
-        audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true },
+        audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: true },
       });
       this.context = new AudioContext({ sampleRate: 16000 });
       await this.context.audioWorklet.addModule("/static/js/pcm-worklet.js");
