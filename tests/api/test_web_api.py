@@ -3,17 +3,22 @@ dashboard's board and today's numbers."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import httpx
+import orjson
 import pytest
+import websockets
+from itsdangerous import TimestampSigner
 from pydantic import SecretStr
 
 from callpilot.api.app import create_app
 from callpilot.core.settings import Settings
 from callpilot.runtime import Runtime
 from callpilot.web.session import COOKIE_NAME, session_token
-from tests.api.conftest import API_KEY, send_segment, start_call
+from tests.api.conftest import API_KEY, send_segment, serving, start_call
 
 
 @pytest.fixture
@@ -58,7 +63,8 @@ async def test_sign_in_sets_an_http_only_strict_cookie_that_authenticates(browse
     assert right.status_code == 200
     cookie = right.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
-    assert API_KEY.lower() not in cookie  # an HMAC of the key, not the key
+    assert f"max-age={12 * 3600}" in cookie  # web.session_hours
+    assert API_KEY.lower() not in cookie  # signed with a secret derived from the key, not the key
     assert (await browser.get("/web/session")).json()["signed_in"] is True
     assert (await browser.get("/v1/calls")).status_code == 200
     assert (await browser.delete("/web/session")).status_code == 204
@@ -69,6 +75,63 @@ async def test_sign_in_sets_an_http_only_strict_cookie_that_authenticates(browse
 async def test_a_wrong_cookie_is_refused(browser: httpx.AsyncClient, cookie: str) -> None:
     browser.cookies.set(COOKIE_NAME, cookie)
     assert (await browser.get("/v1/calls")).status_code == 401
+
+
+async def test_a_cookie_older_than_the_session_hours_is_refused(browser: httpx.AsyncClient,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    with monkeypatch.context() as past:
+        past.setattr(TimestampSigner, "get_timestamp", lambda self: int(time.time()) - 12 * 3600 - 5)
+        browser.cookies.set(COOKIE_NAME, session_token(SecretStr(API_KEY)))
+    assert (await browser.get("/web/session")).json()["signed_in"] is False
+    assert (await browser.get("/v1/calls")).status_code == 401
+    browser.cookies.set(COOKIE_NAME, session_token(SecretStr(API_KEY)))  # the same, signed now
+    assert (await browser.get("/v1/calls")).status_code == 200
+
+
+@pytest.mark.parametrize(("method", "origin", "allowed"), [
+    ("GET", "http://evil.example", True),  # reading is not what a forged request is after (SameSite covers it)
+    ("POST", None, True),  # not a browser page: nothing to forge
+    ("POST", "http://test", True),  # our own page
+    ("POST", "http://evil.example", False),
+    ("POST", "http://test.evil.example", False),
+    ("POST", "null", False),  # a sandboxed frame or a file:// page
+])
+async def test_cookie_requests_that_change_things_must_come_from_our_pages(
+        browser: httpx.AsyncClient, method: str, origin: str | None, allowed: bool) -> None:
+    browser.cookies.set(COOKIE_NAME, session_token(SecretStr(API_KEY)))
+    headers = {"Origin": origin} if origin else {}
+    if method == "GET":
+        answer = await browser.get("/v1/calls", headers=headers)
+    else:
+        answer = await browser.post("/api/realtime/call/start", json={"call_id": "o-1", "agent_id": "a"},
+                                    headers=headers)
+    assert (answer.status_code != 401) is allowed, answer.text
+
+
+async def test_an_api_key_is_not_subject_to_the_origin_check(client: httpx.AsyncClient) -> None:
+    answer = await client.post("/api/realtime/call/start", json={"call_id": "o-2", "agent_id": "a"},
+                               headers={"Origin": "http://evil.example"})
+    assert answer.status_code in (200, 201)
+
+
+async def test_sign_in_from_another_sites_page_is_refused(browser: httpx.AsyncClient) -> None:
+    answer = await browser.post("/web/session", json={"api_key": API_KEY}, headers={"Origin": "http://evil.example"})
+    assert answer.status_code == 403 and "set-cookie" not in answer.headers
+
+
+async def test_a_cookie_websocket_must_come_from_our_pages(settings: Settings, runtime: Runtime) -> None:
+    async with serving(settings, runtime) as url:
+        async with httpx.AsyncClient(base_url=url, headers={"X-API-Key": API_KEY}) as client:
+            await start_call(client, "o-ws")
+        ws_url = url.replace("http://", "ws://") + "/v1/calls/o-ws/events/ws"
+        host = url.removeprefix("http://")
+        cookie = {"Cookie": f"{COOKIE_NAME}={session_token(SecretStr(API_KEY))}"}
+        async with websockets.connect(ws_url, additional_headers=cookie, origin=f"http://{host}") as ws:
+            assert orjson.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "CallStarted"
+        with pytest.raises(websockets.exceptions.WebSocketException) as info:
+            async with websockets.connect(ws_url, additional_headers=cookie, origin="http://evil.example") as ws:
+                await asyncio.wait_for(ws.recv(), 5)
+        assert "4401" in str(info.value)
 
 
 async def test_the_sign_in_body_is_validated(browser: httpx.AsyncClient) -> None:

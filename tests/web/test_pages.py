@@ -89,9 +89,12 @@ def test_a_replayed_call_plays_out_live_on_both_pages(context: Any, server: Serv
 
 def test_feedback_clicks_are_stored_as_events(context: Any, server: Server, api: Api) -> None:
     call = "web-feedback-1"
-    agent = open_agent(context, server, f"?call={call}")
     api.start_call(call, queue="residential-booking")
+    agent = open_agent(context, server, f"?call={call}")
     api.play(call, SEGMENTS[:GUARANTEE])
+    # The server's side first: under load the first suggestion can take longer than a page assertion waits.
+    suggested = api.wait_for(lambda: api.events(call, "SuggestionsProvided"), timeout=60)
+    assert suggested, f"no suggestions; analyzer failures: {api.events(call, 'AnalyzerFailed')}"
     card = agent.locator("#cards li.card").first
     expect(card).to_be_visible()
     suggestion_id = card.get_attribute("data-suggestion")

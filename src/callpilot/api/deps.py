@@ -16,7 +16,7 @@ from starlette.datastructures import Headers, QueryParams
 from callpilot.core.logging import current_trace_id
 from callpilot.runtime import Runtime
 from callpilot.service.calls import CallService
-from callpilot.web.session import COOKIE_NAME, valid_session
+from callpilot.web.session import COOKIE_NAME, SAFE_METHODS, same_origin, valid_session
 
 __all__ = ["Caller", "Identity", "authenticate", "get_caller", "get_ws_identity"]
 
@@ -38,13 +38,15 @@ class Caller:
 
 
 def authenticate(runtime: Runtime, headers: Headers, query: QueryParams,
-                 cookies: dict[str, str] | None = None) -> Identity | None:
+                 cookies: dict[str, str] | None = None, *, unsafe: bool = False) -> Identity | None:
     """The caller's identity, or None when the credentials are missing or wrong.
 
     Accepted: ``X-API-Key: KEY``, ``Authorization: Bearer KEY``, and for browsers' EventSource/WebSocket
     (which cannot set headers) ``?api_key=KEY``, or the pages' session cookie (see
-    :mod:`callpilot.web.session`). Without a configured key every caller is "anonymous"; the
-    CLI then refuses to bind to anything but localhost.
+    :mod:`callpilot.web.session`). A cookie counts only while it is young enough and, for an ``unsafe``
+    request (one that changes something, or a WebSocket), only from a page of this server (its Origin).
+    Without a configured key every caller is "anonymous"; the CLI then refuses to bind to anything but
+    localhost.
     """
     expected = runtime.settings.api_key
     if expected is None:
@@ -54,14 +56,17 @@ def authenticate(runtime: Runtime, headers: Headers, query: QueryParams,
         or query.get("api_key")
     if offered and secrets.compare_digest(offered.encode(), expected.get_secret_value().encode()):
         return Identity("api-key")
-    if cookies and valid_session(expected, cookies.get(COOKIE_NAME)):
+    max_age = runtime.settings.web.session_hours * 3600
+    if cookies and valid_session(expected, cookies.get(COOKIE_NAME), max_age_seconds=max_age) \
+            and (not unsafe or same_origin(headers)):
         return Identity("web-session")
     return None
 
 
 async def get_caller(request: Request) -> Caller:
     runtime: Runtime = request.app.state.runtime
-    identity = authenticate(runtime, request.headers, request.query_params, request.cookies)
+    identity = authenticate(runtime, request.headers, request.query_params, request.cookies,
+                            unsafe=request.method not in SAFE_METHODS)
     if identity is None:
         raise HTTPException(401, "missing or invalid API key (send X-API-Key or Authorization: Bearer)",
                             headers={"WWW-Authenticate": "Bearer"})
@@ -70,4 +75,4 @@ async def get_caller(request: Request) -> Caller:
 
 async def get_ws_identity(websocket: WebSocket) -> Identity | None:
     runtime: Runtime = websocket.app.state.runtime
-    return authenticate(runtime, websocket.headers, websocket.query_params, websocket.cookies)
+    return authenticate(runtime, websocket.headers, websocket.query_params, websocket.cookies, unsafe=True)

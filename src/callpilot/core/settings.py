@@ -189,6 +189,8 @@ class WebSettings(BaseModel):
     manual_wrap_up_seconds: float = Field(
         360.0, ge=0, description="what an agent's after-call work takes by hand; the dashboard's time-saved "
         "estimate is this times the calls wrapped up automatically")
+    session_hours: float = Field(
+        12.0, gt=0, le=24 * 30, description="how long a page's sign-in lasts before it asks for the key again")
 
 
 class Settings(BaseSettings):

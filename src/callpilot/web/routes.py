@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from callpilot.runtime import Runtime
-from callpilot.web.session import COOKIE_NAME, session_token, valid_session
+from callpilot.web.session import COOKIE_NAME, same_origin, session_token, valid_session
 
 __all__ = ["STATIC_DIR", "router", "static_files"]
 
@@ -47,21 +47,25 @@ async def session_status(request: Request) -> JSONResponse:
     """Whether this browser is signed in (or no key is configured), so a page knows to ask for the key."""
     settings = _runtime(request).settings
     key = settings.api_key
-    signed_in = key is None or valid_session(key, request.cookies.get(COOKIE_NAME))
+    signed_in = key is None or valid_session(key, request.cookies.get(COOKIE_NAME),
+                                             max_age_seconds=settings.web.session_hours * 3600)
     return JSONResponse({"signed_in": signed_in, "key_required": key is not None,
                          "heartbeat_seconds": settings.streams.heartbeat_seconds})
 
 
 @router.post("/web/session")
 async def sign_in(body: SignIn, request: Request) -> JSONResponse:
-    key = _runtime(request).settings.api_key
+    settings = _runtime(request).settings
+    key = settings.api_key
     if key is None:
         return JSONResponse({"signed_in": True, "key_required": False})
+    if not same_origin(request.headers):  # another site signing this browser in as someone else
+        return JSONResponse({"detail": "sign-in from another site's page"}, status_code=403)
     if not secrets.compare_digest(body.api_key.encode(), key.get_secret_value().encode()):
         return JSONResponse({"detail": "wrong API key"}, status_code=401)
     answer = JSONResponse({"signed_in": True, "key_required": True})
-    answer.set_cookie(COOKIE_NAME, session_token(key), httponly=True, samesite="strict",
-                      secure=request.url.scheme == "https", path="/")
+    answer.set_cookie(COOKIE_NAME, session_token(key), max_age=int(settings.web.session_hours * 3600),
+                      httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/")
     return answer
 
 

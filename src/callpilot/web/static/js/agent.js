@@ -31,6 +31,7 @@ function elements() {
 function open(callId) {
   if (stream) stream.stop();
   clearTimeout(wrapupTimer);
+  deliveryPolls = 0;
   $("wrapup").hidden = true;
   $("wrapup-body").replaceChildren();
   document.body.dataset.call = callId;
@@ -46,6 +47,7 @@ function open(callId) {
     heartbeatSeconds: session.heartbeat_seconds,
     onEvent: (event) => view.apply(event),
     onState: (state, detail) => showConnection($("conn"), state, detail),
+    onUnauthorized: (again) => signIn().then(() => again.start()),
   }).start();
 }
 
@@ -64,15 +66,25 @@ function scheduleWrapup(callId) {
   wrapupTimer = setTimeout(() => refreshWrapup(callId), 150); // one fetch for a burst of review events
 }
 
+const current = (callId) => view && view.callId === callId;
+
 async function refreshWrapup(callId) {
-  if (!view || view.callId !== callId) return;
+  if (!current(callId)) return;
   $("wrapup").hidden = false;
-  const data = await loadWrapup(callId);
+  let data;
+  try {
+    data = await loadWrapup(callId);
+  } catch (error) {
+    view.banner("wrapup-error", "warning", "Wrap-up not loaded", error.message);
+    return;
+  }
+  if (!current(callId)) return; // the desk moved on to another call while this was loading
   const reviewer = view.agentId || "agent";
-  renderWrapup($("wrapup-body"), callId, data, { reviewer, onSaved: () => {} });
-  // Deliveries are not call events: after approval, look again for a little while as they go out.
-  if (data.analysis && data.analysis.status === "approved" && deliveryPolls < 10 &&
-      data.deliveries.some((d) => d.status === "pending")) {
+  renderWrapup($("wrapup-body"), callId, data, { reviewer, onSaved: () => scheduleWrapup(callId) });
+  // Deliveries are not call events: after approval, look again for a little while as they are queued and
+  // go out (none yet, or some still pending).
+  const settled = data.deliveries.length && !data.deliveries.some((d) => d.status === "pending");
+  if (data.analysis && data.analysis.status === "approved" && !settled && deliveryPolls < 10) {
     deliveryPolls += 1;
     wrapupTimer = setTimeout(() => refreshWrapup(callId), 1000);
   }

@@ -27,7 +27,15 @@ export async function api(path, { method = "GET", body } = {}) {
 // Signed in already, or by a key in the URL fragment (#key=..., which the demo prints: a fragment is never
 // sent to a server or written to its logs), or by asking in the sign-in dialog.
 // Resolves to the session status (heartbeat_seconds: how often an idle stream hears from the server).
-export async function signIn() {
+// One sign-in at a time: a stream refused and a request refused at the same moment share the dialog.
+let signingIn = null;
+
+export function signIn() {
+  if (!signingIn) signingIn = doSignIn().finally(() => { signingIn = null; });
+  return signingIn;
+}
+
+async function doSignIn() {
   const status = await api("/web/session");
   if (status.signed_in) return status;
   const fromUrl = new URLSearchParams(location.hash.slice(1)).get("key");
@@ -49,6 +57,11 @@ function askForKey() {
   const form = document.getElementById("signin-form");
   const input = document.getElementById("signin-key");
   const problem = document.getElementById("signin-error");
+  if (!dialog.dataset.ready) {
+    dialog.addEventListener("cancel", (event) => event.preventDefault()); // Escape would leave no way back
+    dialog.dataset.ready = "1";
+  }
+  problem.textContent = "";
   dialog.showModal();
   input.focus();
   return new Promise((resolve) => {

@@ -47,6 +47,12 @@ export class CallView {
     }
     if (this.els.context) this.els.context.replaceChildren();
     if (this.els.cardsEmpty) this.els.cardsEmpty.hidden = false;
+    if (this.els.meter) this.els.meter.value = 0;
+    this.setText("sentimentText", "–");
+    if (this.els.sentimentText) delete this.els.sentimentText.dataset.mood;
+    if (this.els.trend) sparkline(this.els.trend, []);
+    this.setText("meta", "");
+    this.setText("clock", "");
   }
 
   // --- events ------------------------------------------------------------------------------------------
@@ -77,8 +83,8 @@ export class CallView {
       return;
     }
     const label = `${data.record_type || "record"} ${data.record_id || ""}`.trim();
-    const value = data.record_url ? el("a", { href: data.record_url, target: "_blank", rel: "noopener" }, label)
-      : label;
+    const value = data.record_url && /^https?:\/\//.test(data.record_url)
+      ? el("a", { href: data.record_url, target: "_blank", rel: "noopener" }, label) : label;
     this.contextRow(`CRM (${data.crm})`, value);
     if (data.matches > 1) this.contextRow("Note", `${data.matches} records share this number; showing the first`);
   }
@@ -93,6 +99,8 @@ export class CallView {
         this.els.transcript.append(li);
       } else {
         li.querySelector(".text").replaceChildren(...redactedText(data.text));
+        li.querySelector(".at").textContent = clock(data.start);
+        this.els.transcript.append(li); // stays last, even if an earlier utterance of the speaker had no final
       }
       this.scrolled();
       return;
@@ -130,7 +138,13 @@ export class CallView {
       this.cardByDoc.set(card.doc_id, card.suggestion_id);
       this.els.cards.prepend(li);
     }
-    while (this.els.cards.children.length > MAX_CARDS) this.els.cards.lastElementChild.remove();
+    while (this.els.cards.children.length > MAX_CARDS) {
+      const dropped = this.els.cards.lastElementChild;
+      const entry = this.cards.get(dropped.dataset.suggestion);
+      if (entry) this.cardByDoc.delete(entry.card.doc_id);
+      this.cards.delete(dropped.dataset.suggestion);
+      dropped.remove();
+    }
     if (this.els.cardsEmpty) this.els.cardsEmpty.hidden = this.els.cards.children.length > 0;
   }
 
@@ -229,6 +243,19 @@ export class CallView {
     for (const key of [...this.banners.keys()]) {
       if (key.startsWith("signal-") && !data.active.includes(key.slice(7))) this.dropBanner(key);
     }
+  }
+
+  onAnalyzerFailed(data) {
+    // A failing analyzer does not stop the call; the agent should know which help is missing, and whether
+    // it comes back (a permanent failure, or one past the failure limit, disables it for this call).
+    const what = { assist: "Suggestions", rules: "Compliance checks", sentiment: "Sentiment", signals: "Signals",
+                   context: "Context", pii: "Redaction", aftercall: "The wrap-up" }[data.analyzer] || data.analyzer;
+    this.banner(`failed-${data.analyzer}`, "warning", `${what} unavailable`,
+                `${data.permanent ? "stopped" : "failed once"}: ${data.category}`);
+  }
+
+  onCallbackRecommended(data) {
+    this.banner("callback", "info", "Callback recommended", data.reason);
   }
 
   onCallEnded(data, event) {

@@ -9,14 +9,18 @@
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const CLOSE_UNAUTHORIZED = 4401;
 const CLOSE_POLICY = 1008;
+const UNKNOWN_CALL_RETRIES = 5; // a link opened a moment before its call starts: look again a few times
 
 export class LiveStream {
   // path: the stream's WebSocket path (/v1/calls/ID/events/ws or /v1/stream/ws); after: resume position.
-  constructor(path, { after = 0, onEvent, onState = () => {}, heartbeatSeconds = 15 }) {
+  // onUnauthorized: called on close code 4401 (signed out, or the key changed); may sign in and start() again.
+  constructor(path, { after = 0, onEvent, onState = () => {}, heartbeatSeconds = 15, onUnauthorized = null }) {
     this.path = path;
     this.after = after;
     this.onEvent = onEvent;
     this.onState = onState;
+    this.onUnauthorized = onUnauthorized;
+    this.unknownCall = 0;
     this.silenceMs = heartbeatSeconds * 2500; // two and a half heartbeats without a frame: a dead connection
     this.attempt = 0;
     this.stopped = false;
@@ -50,12 +54,15 @@ export class LiveStream {
     this.onState(this.attempt ? "reconnecting" : "connecting", {});
     const socket = new WebSocket(url);
     this.socket = socket;
+    this.alive(); // also catches a handshake that never completes
     socket.onopen = () => {
       this.onState("live", {});
       this.alive();
     };
     socket.onmessage = (message) => {
-      this.attempt = 0; // reset on a frame, not on open: a server that accepts and drops still backs off
+      if (this.socket !== socket) return;
+      this.attempt = 0;
+      this.unknownCall = 0; // reset on a frame, not on open: a server that accepts and drops still backs off
       this.alive();
       let frame;
       try {
@@ -71,9 +78,15 @@ export class LiveStream {
     socket.onclose = (event) => {
       clearTimeout(this.watchdog);
       if (this.socket !== socket || this.stopped) return;
+      if (event.code === CLOSE_POLICY && this.unknownCall < UNKNOWN_CALL_RETRIES) {
+        this.unknownCall += 1;
+        this.retry();
+        return;
+      }
       if (event.code === CLOSE_UNAUTHORIZED || event.code === CLOSE_POLICY) {
         this.stopped = true;
         this.onState("refused", { code: event.code, reason: event.reason });
+        if (event.code === CLOSE_UNAUTHORIZED && this.onUnauthorized) this.onUnauthorized(this);
         return;
       }
       this.retry();
@@ -86,12 +99,20 @@ export class LiveStream {
     if (this.onControl) this.onControl(frame);
   }
 
+  // No frame for 2.5 heartbeats: the connection is dead even if the browser has not noticed (a half-open TCP
+  // connection can take a minute to close). Drop it without waiting for its close handshake, and retry.
   alive() {
     clearTimeout(this.watchdog);
-    this.watchdog = setTimeout(() => this.socket && this.socket.close(4000, "no heartbeat"), this.silenceMs);
+    this.watchdog = setTimeout(() => {
+      const dead = this.socket;
+      this.socket = null; // its late events are ignored (onclose checks which socket it is)
+      if (dead) dead.close(4000, "no heartbeat");
+      if (!this.stopped) this.retry();
+    }, this.silenceMs);
   }
 
   retry() {
+    clearTimeout(this.timer);
     const base = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
     const delay = Math.round(base * (0.8 + Math.random() * 0.4)); // jitter: a restarted server is not stampeded
     this.attempt += 1;

@@ -11,8 +11,11 @@ import { loadWrapup, renderWrapup } from "./wrapup.js";
 const $ = (id) => document.getElementById(id);
 const ROW_REFRESH_MS = 300; // a call's row is re-read at most this often while its events stream in
 const TODAY_REFRESH_MS = 2000; // today's numbers are re-read at most this often while calls change
+const WRAPUP_REFRESH_MS = 300; // the drill-in's wrap-up is re-read at most this often
+// The event types today's numbers are folded from (dashboard/today.py TODAY_TYPES): one of them arriving means
+// the numbers may have changed.
 const TODAY_TYPES = new Set(["CallStarted", "CallEnded", "CallAnalyzed", "AnalysisApproved", "RuleViolated",
-                             "RequirementMissed", "SuggestionFeedbackGiven"]);
+                             "RequirementMissed", "SuggestionFeedbackGiven", "SentimentScored"]);
 
 const rows = new Map(); // call_id -> board row
 const pending = new Map(); // call_id -> timer
@@ -102,8 +105,13 @@ function refreshRow(callId) {
   pending.set(callId, setTimeout(async () => {
     pending.delete(callId);
     try {
-      rows.set(callId, await api(`/v1/dashboard/board/${encodeURIComponent(callId)}`));
-      render();
+      const row = await api(`/v1/dashboard/board/${encodeURIComponent(callId)}`);
+      const current = rows.get(callId);
+      // A slow answer must not overwrite a newer one (the board reload may have landed meanwhile).
+      if (!current || row.seq >= current.seq) {
+        rows.set(callId, row);
+        render();
+      }
     } catch (error) {
       // the row keeps its last state; the next event of the call tries again
     }
@@ -113,7 +121,7 @@ function refreshRow(callId) {
 function onEvent(event) {
   if (event.type === "CallStarted" || rows.has(event.call_id)) refreshRow(event.call_id);
   if (TODAY_TYPES.has(event.type)) scheduleToday();
-  if (drill && drill.view.callId === event.call_id) drill.view.apply(event);
+  // The drill-in has its own stream of the call (from its first event); it is not fed from here as well.
 }
 
 function scheduleToday() {
@@ -125,6 +133,15 @@ function scheduleToday() {
 }
 
 async function loadToday() {
+  try {
+    await renderToday();
+  } catch (error) {
+    // the tiles keep their last numbers; the next change of a call tries again
+    if (error.status === 401) signIn();
+  }
+}
+
+async function renderToday() {
   const midnight = new Date();
   midnight.setHours(0, 0, 0, 0);
   const t = await api(`/v1/dashboard/today?since=${encodeURIComponent(midnight.toISOString())}`);
@@ -151,28 +168,53 @@ async function loadToday() {
 }
 
 function openDrill(callId) {
-  if (drill) drill.stream.stop();
+  if (drill) {
+    drill.stream.stop();
+    clearTimeout(drill.wrapupTimer);
+  }
+  const opener = drill ? drill.opener : document.activeElement;
   $("drill").hidden = false;
   $("drill-h").textContent = `Call ${callId}`;
   $("drill-wrapup").replaceChildren();
-  const view = new CallView(callId, {
+  const current = { opener, wrapupTimer: null };
+  const refreshWrapup = () => {
+    // Wrap-up events come in bursts (analysed, edited, approved, delivered): read it once per burst, and
+    // drop the answer if another call was opened meanwhile.
+    clearTimeout(current.wrapupTimer);
+    current.wrapupTimer = setTimeout(async () => {
+      try {
+        const wrapup = await loadWrapup(callId);
+        if (drill === current) renderWrapup($("drill-wrapup"), callId, wrapup);
+      } catch (error) {
+        // shown again on the next wrap-up event
+      }
+    }, WRAPUP_REFRESH_MS);
+  };
+  current.view = new CallView(callId, {
     transcript: $("drill-transcript"), cards: $("drill-cards"), alerts: $("drill-alerts"),
     checklist: $("drill-checklist"), banners: $("drill-banners"),
-  }, { readOnly: true, hooks: { onWrapupChange: async () => {
-    renderWrapup($("drill-wrapup"), callId, await loadWrapup(callId));
-  } } });
+  }, { readOnly: true, hooks: { onWrapupChange: refreshWrapup } });
   // Its own stream from the start of the call: the drill-in shows the whole call, then follows it live.
-  const stream = new LiveStream(`/v1/calls/${encodeURIComponent(callId)}/events/ws`, {
-    after: 0, heartbeatSeconds: session.heartbeat_seconds, onEvent: (event) => view.apply(event),
+  current.stream = new LiveStream(`/v1/calls/${encodeURIComponent(callId)}/events/ws`, {
+    after: 0, heartbeatSeconds: session.heartbeat_seconds, onEvent: (event) => current.view.apply(event),
+    onUnauthorized: (stream) => signIn().then(() => stream.start()),
   }).start();
-  drill = { view, stream };
+  drill = current;
   $("drill-close").focus();
 }
 
 function closeDrill() {
-  if (drill) drill.stream.stop();
+  if (!drill) return;
+  drill.stream.stop();
+  clearTimeout(drill.wrapupTimer);
+  const { opener } = drill;
   drill = null;
   $("drill").hidden = true;
+  // Back where the supervisor was: the row's Open button (rows are rebuilt, so find it again by call).
+  const row = opener && opener.closest && opener.closest("tr[data-call]");
+  const again = row && $("calls-body").querySelector(`tr[data-call="${CSS.escape(row.dataset.call)}"] button`);
+  if (again) again.focus();
+  else if (opener && opener.isConnected) opener.focus();
 }
 
 async function loadBoard() {
@@ -201,6 +243,7 @@ async function main() {
   await loadToday();
   new LiveStream("/v1/stream/ws", {
     after: position, heartbeatSeconds: session.heartbeat_seconds, onEvent,
+    onUnauthorized: (stream) => signIn().then(() => stream.start()),
     onState: (state, detail) => showConnection($("conn"), state, detail),
   }).start();
   setInterval(tickDurations, 1000);

@@ -105,13 +105,16 @@ export function renderWrapup(root, callId, { analysis, deliveries }, { reviewer 
       event.preventDefault();
       problem.textContent = "";
       for (const b of form.querySelectorAll("button")) b.disabled = true;
+      let saved = false;
       try {
         await fn();
-        onSaved();
+        saved = true;
       } catch (error) {
         problem.textContent = `Not saved: ${error.message}`;
+      } finally {
         for (const b of form.querySelectorAll("button")) b.disabled = false;
       }
+      if (saved) onSaved();
     };
     form.append(el("div", { class: "row buttons" },
                    el("button", { type: "button", class: "btn", onclick: act(save) }, "Save edits"),
