@@ -49,6 +49,17 @@ async def test_the_pages_load_nothing_from_another_origin(browser: httpx.AsyncCl
         assert "http://" not in html and "https://" not in html and "//cdn" not in html
 
 
+@pytest.mark.parametrize("path", ["/", "/supervisor"])
+async def test_the_pages_carry_a_content_security_policy(browser: httpx.AsyncClient, path: str) -> None:
+    headers = (await browser.get(path)).headers
+    policy = dict(part.strip().split(" ", 1) for part in headers["content-security-policy"].split(";"))
+    assert policy["default-src"] == "'self'" and policy["connect-src"] == "'self'"
+    assert policy["object-src"] == "'none'" and policy["frame-ancestors"] == "'none'"
+    assert "unsafe-inline" not in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "no-referrer"
+    assert headers["cache-control"] == "no-cache"
+
+
 async def test_unknown_static_files_are_404(browser: httpx.AsyncClient) -> None:
     assert (await browser.get("/static/js/nothing.js")).status_code == 404
     assert (await browser.get("/static/../pyproject.toml")).status_code == 404

@@ -207,9 +207,12 @@ def context(browser: Any) -> Iterator[Any]:
 
 
 def page_errors(page: Any) -> list[str]:
-    """Collects uncaught script errors of a page, so a test can assert there were none."""
+    """Collects uncaught script errors of a page and what its Content-Security-Policy refused, so a test can
+    assert there were none."""
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text else None)
     return errors
 
 

@@ -42,6 +42,19 @@ def test_sign_in_refuses_a_wrong_key_then_signs_in(context: Any, server: Server)
     assert errors == []
 
 
+def test_the_policy_refuses_injected_script_and_the_errors_are_caught(context: Any, server: Server) -> None:
+    page = context.new_page()
+    errors = page_errors(page)
+    page.goto(f"{server.url}/supervisor#key={KEY}")
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+    assert errors == []  # the page itself needs nothing the policy refuses
+    page.evaluate("""() => { const s = document.createElement('script');
+                             s.textContent = 'window.injected = true'; document.body.append(s); }""")
+    assert page.evaluate("window.injected === undefined")
+    page.wait_for_timeout(300)
+    assert any("Content Security Policy" in e for e in errors), errors
+
+
 def test_a_replayed_call_plays_out_live_on_both_pages(context: Any, server: Server, api: Api) -> None:
     agent = open_agent(context, server)
     errors = page_errors(agent)
