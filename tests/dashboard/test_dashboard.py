@@ -128,6 +128,19 @@ def test_today_numbers(key: str, expected: Any) -> None:
     assert getattr(numbers, key) == expected
 
 
+def test_todays_sentiment_is_the_smoothed_score_the_board_shows_not_the_last_turn() -> None:
+    log = Log()
+    log.add("c1", CallStarted(agent_id="a"), minutes=1)
+    log.add("c1", scored(-0.6), minutes=2)
+    turn = scored(0.5)  # one happy turn; smoothing has only moved the customer to -0.1
+    log.add("c1", turn.model_copy(update={"smoothed": {"customer": -0.1}}), minutes=3)
+    log.add("c1", scored(0.9, speaker="agent").model_copy(update={"smoothed": {"customer": -0.1, "agent": 0.9}}),
+            minutes=4)
+    numbers = today_numbers(log.events, since=T0, manual_wrap_up_seconds=300)
+    assert numbers.sentiment == {"negative": 0, "neutral": 1, "positive": 0}
+    assert board_row(log.state("c1")).customer_sentiment == pytest.approx(-0.1)
+
+
 def test_calls_by_hour_and_time_saved_count_only_todays_wrap_ups() -> None:
     log = day()
     numbers = today_numbers(log.events, since=T0, manual_wrap_up_seconds=300)

@@ -92,6 +92,10 @@ def test_a_replayed_call_plays_out_live_on_both_pages(context: Any, server: Serv
     expect(row).to_contain_text("Dana Whitfield")
     expect(row).to_contain_text("residential-booking")
     expect(row.locator("td").nth(4)).to_contain_text("guarantee")
+    # today's numbers follow: the violation counts as a compliance miss
+    misses = supervisor.get_by_role("group", name="Compliance misses")
+    expect(misses.locator(".tile-value")).to_have_text(re.compile(r"^[1-9]"))
+    expect(misses).not_to_contain_text("none")
     shots = screenshot_dir()
     if shots is not None:
         shots.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from callpilot.domain.events.aftercall import AnalysisApproved, CallAnalyzed
 from callpilot.domain.events.rules import RequirementMissed, RuleViolated
 from callpilot.domain.events.sentiment import SentimentScored
 
-__all__ = ["TODAY_TYPES", "TodayNumbers", "today_numbers"]
+__all__ = ["MOOD_CUT", "TODAY_TYPES", "TodayNumbers", "mood_of", "today_numbers"]
 
 TODAY_TYPES = [t.type_name() for t in (CallStarted, CallEnded, CallAnalyzed, AnalysisApproved, RuleViolated,
                                        RequirementMissed, SuggestionFeedbackGiven, SentimentScored)]
@@ -38,7 +38,17 @@ class TodayNumbers(BaseModel):
     feedback: dict[str, int] = Field(description="helpful, not_helpful, irrelevant, clicked")
     helpfulness: float | None = Field(description="helpful / (helpful + not_helpful + irrelevant)")
     calls_by_hour: list[int] = Field(description="calls started in each hour since `since` (24 buckets)")
-    sentiment: dict[str, int] = Field(description="calls by the customer's latest sentiment label")
+    sentiment: dict[str, int] = Field(description="calls by the customer's smoothed sentiment now, in the "
+                                                  "board's words (at most -0.2 negative, at least 0.2 positive)")
+
+
+# The cut the pages use to put the smoothed score into words (web/static/js/dom.js sentimentWord), so the chart
+# counts what the board's rows say.
+MOOD_CUT = 0.2
+
+
+def mood_of(smoothed: float) -> str:
+    return "negative" if smoothed <= -MOOD_CUT else "positive" if smoothed >= MOOD_CUT else "neutral"
 
 
 def today_numbers(events: Iterable[RecordedEvent], *, since: datetime, manual_wrap_up_seconds: float
@@ -71,8 +81,8 @@ def today_numbers(events: Iterable[RecordedEvent], *, since: datetime, manual_wr
             misses[event.rule_id] += 1
         elif isinstance(event, SuggestionFeedbackGiven):
             feedback[event.feedback] += 1
-        elif isinstance(event, SentimentScored) and event.speaker == "customer" and event.counted:
-            mood[call_id] = event.label
+        elif isinstance(event, SentimentScored) and "customer" in event.smoothed:
+            mood[call_id] = mood_of(event.smoothed["customer"])
     handled = [(ended[c] - started[c]).total_seconds() for c in ended if c in started]
     rated = feedback["helpful"] + feedback["not_helpful"] + feedback["irrelevant"]
     mine = [c for c in analyzed if c in started]

@@ -58,6 +58,7 @@ export function clock(seconds) {
   return h ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
 }
 
+// The cut is dashboard/today.py MOOD_CUT's, so today's chart counts what the rows say.
 export function sentimentWord(score) {
   if (score === null || score === undefined) return "–";
   if (score <= -0.2) return "negative";
