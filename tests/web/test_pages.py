@@ -179,12 +179,22 @@ def test_the_wrap_up_is_edited_and_approved(context: Any, server: Server, api: A
     for name in flagged:
         expect(wrapup.locator(f"#wu-field-{name}")).to_have_class(re.compile("low"))
 
-    summary.fill("Leaking gas water heater; visit booked for tomorrow 8-11.")
+    typed = "Leaking gas water heater; visit booked for tomorrow 8-11."
+    summary.fill(typed)
+    # a supervisor edits another part of the same revision meanwhile: the panel re-renders with it, and what the
+    # agent typed but has not saved stays, with the focus
+    other = next(r for r in ("escalated", "follow_up") if r != analysis["analysis"]["resolution"])
+    api.http.post(f"/v1/calls/{call}/analysis/edits", json={
+        "revision": analysis["revision"], "reviewer": "sup-7", "resolution": other}).raise_for_status()
+    expect(wrapup.get_by_label("Resolution")).to_have_value(other)
+    expect(wrapup.get_by_label("Summary")).to_have_value(typed)
+    expect(wrapup.get_by_label("Summary")).to_be_focused()
     wrapup.get_by_role("button", name="Approve").click()
     expect(wrapup.get_by_role("status")).to_contain_text("approved by agt-1042")
     final = api.get(f"/v1/calls/{call}/analysis")
     assert final["status"] == "approved" and final["approved_by"] == "agt-1042"
-    assert final["analysis"]["summary"]["text"] == "Leaking gas water heater; visit booked for tomorrow 8-11."
+    assert final["analysis"]["summary"]["text"] == typed
+    assert final["analysis"]["resolution"] == other
     edits = api.events(call, "AnalysisEdited")
     assert [c["path"] for c in edits[-1]["data"]["changes"]] == ["summary.text"]
     expect(wrapup.get_by_label("Summary")).to_have_attribute("readonly", "")

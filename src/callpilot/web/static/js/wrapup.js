@@ -114,7 +114,10 @@ export function renderWrapup(root, callId, { analysis, deliveries }, { reviewer 
       } finally {
         for (const b of form.querySelectorAll("button")) b.disabled = false;
       }
-      if (saved) onSaved();
+      if (saved) {
+        root.wrapupDraft = null;
+        onSaved();
+      }
     };
     form.append(el("div", { class: "row buttons" },
                    el("button", { type: "button", class: "btn", onclick: act(save) }, "Save edits"),
@@ -124,7 +127,35 @@ export function renderWrapup(root, callId, { analysis, deliveries }, { reviewer 
       await api(`${base}/approve`, { method: "POST", body: { revision: analysis.revision, reviewer } });
     }));
   }
+  if (editable) keepDraft(root, form, analysis.revision);
   root.replaceChildren(form, deliveryTable(deliveries));
+}
+
+// What the agent has typed but not saved survives a re-render of the same revision (a delivery or review event
+// arriving mid-edit), focus and caret included; a new revision starts from what the server holds.
+function keepDraft(root, form, revision) {
+  const previous = root.wrapupDraft;
+  const draft = previous && previous.revision === revision ? previous : { revision, values: {}, focused: null };
+  root.wrapupDraft = draft;
+  const controls = form.querySelectorAll("input, textarea, select");
+  for (const control of controls) {
+    if (control.name in draft.values) control.value = draft.values[control.name];
+    control.addEventListener("input", () => { draft.values[control.name] = control.value; });
+    control.addEventListener("focus", () => { draft.focused = control.name; });
+    control.addEventListener("blur", () => { if (draft.focused === control.name) draft.focused = null; });
+  }
+  if (draft.focused) {
+    const control = form.elements.namedItem(draft.focused);
+    const caret = document.activeElement && document.activeElement.name === draft.focused
+      && "selectionStart" in document.activeElement ? document.activeElement.selectionStart : null;
+    queueMicrotask(() => {
+      if (!control || !control.isConnected) return;
+      control.focus();
+      if (caret !== null && typeof control.setSelectionRange === "function") {
+        try { control.setSelectionRange(caret, caret); } catch { /* a select has no caret */ }
+      }
+    });
+  }
 }
 
 function typed(text, original) {
