@@ -148,7 +148,7 @@ def demo(
 def bench(
     sections: Annotated[list[str] | None, typer.Argument(
         help="sections to run: pipeline, inline, rules, signals, sentiment, pii, intent, retrieval, assist, "
-             "aftercall, delivery (default: all)")] = None,
+             "aftercall, delivery, speech (default: all)")] = None,
     smoke: Annotated[bool, typer.Option("--smoke", help="a few seconds each, to check the harness; writes "
                                                          "nothing unless --out is given")] = False,
     calls: Annotated[int, typer.Option(help="pipeline: concurrent calls")] = 50,

@@ -36,7 +36,7 @@ from typing import Any
 
 import typer
 
-from callpilot.bench.intent import find_data_dir
+from callpilot.bench.intent import find_data_dir, find_examples
 from callpilot.replay.transcript import Transcript, TranscriptSegment, load_transcript
 
 __all__ = ["aftercall_markdown", "run_aftercall_bench"]
@@ -51,13 +51,6 @@ TARGET_ENGINE_MS = 200.0
 _ROLE_NAMES = [(re.compile(r"\bthe customer's\b", re.I), "#Person2#'s"), (re.compile(r"\bthe customer\b", re.I),
                "#Person2#"), (re.compile(r"\bthe agent's\b", re.I), "#Person1#'s"),
                (re.compile(r"\bthe agent\b", re.I), "#Person1#")]
-
-
-def _examples() -> Path | None:
-    for root in (Path.cwd(), Path(__file__).resolve().parents[3]):
-        if (root / "examples" / "calls").is_dir():
-            return root / "examples" / "calls"
-    return None
 
 
 def dialogsum_transcript(row: dict[str, Any]) -> Transcript:
@@ -314,7 +307,7 @@ def run_aftercall_bench(data: Path | None, *, smoke: bool) -> tuple[dict[str, An
         typer.echo("aftercall: ../shared/data/dialogsum not found; summary quality not measured")
     for key, name in FIELD_SETS:
         result[key] = asyncio.run(_field_accuracy(3 if smoke else None, name))
-    calls = _examples()
+    calls = find_examples("calls")
     if calls is not None:
         result["engine"] = asyncio.run(_engine_latency(calls, 3 if smoke else 30))
         result["end_to_end"] = asyncio.run(_end_to_end(sorted(calls.glob("*.json"))))

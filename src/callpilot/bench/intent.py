@@ -32,7 +32,7 @@ from callpilot.analyzers.context.taxonomy import OTHER, Intent, Taxonomy
 from callpilot.embeddings.base import CachedEncoder, TextEncoder, Vectors
 from callpilot.embeddings.minilm import load_minilm
 
-__all__ = ["find_data_dir", "intent_markdown", "run_intent_bench"]
+__all__ = ["find_data_dir", "find_examples", "intent_markdown", "run_intent_bench"]
 
 Labelled = list[tuple[str, str]]
 
@@ -45,6 +45,14 @@ def find_data_dir(data: Path | None = None) -> Path | None:
         candidate = root.parent / "shared" / "data"
         if candidate.is_dir():
             return candidate
+    return None
+
+
+def find_examples(name: str) -> Path | None:
+    """``examples/<name>`` of the checkout (or of the working directory); a wheel install has none."""
+    for root in (Path.cwd(), Path(__file__).resolve().parents[3]):
+        if (root / "examples" / name).is_dir():
+            return root / "examples" / name
     return None
 
 

@@ -164,6 +164,22 @@ class RecordingSettings(BaseModel):
     redaction: Literal["silence", "beep"] = "silence"
 
 
+class AdaptationSettings(BaseModel):
+    """Domain adaptation of the default recognizer (pocketsphinx): its N-best list at each utterance's end,
+    re-ranked with a language model of the domain text (callpilot.speech.adaptation; docs/speech.md)."""
+
+    model_config = {"extra": "forbid"}
+    nbest: int = Field(30, ge=0, le=500, description="N-best entries re-ranked at an utterance's end (0: off, "
+                                                     "the first pass's best stands)")
+    domain: bool = Field(True, description="re-rank with the domain language model (needs nbest > 0)")
+    sources: list[Path] = Field(default_factory=list, description="domain text: knowledge-base files or folders "
+                                                                 "(.md, .txt, .csv) and ruleset YAML files")
+    rulesets: list[str] | None = Field(None, description="rulesets (shipped names or YAML paths) whose phrases and "
+                                                         "messages join the domain text; unset: the shipped ones")
+    digits: bool = Field(True, description="spoken digit strings (account, card and phone numbers)")
+    weight: float = Field(0.003, ge=0, le=1, description="the domain model's weight against the recognizer's score")
+
+
 class SpeechSettings(BaseModel):
     """Live audio and recordings -> segments (callpilot.speech, callpilot.ingress); docs/speech.md."""
 
@@ -181,6 +197,7 @@ class SpeechSettings(BaseModel):
         description="the role of the left and the right channel of a stereo recording")
     idle_timeout_seconds: float = Field(30.0, gt=0, description="a live stream silent this long is ended")
     recording: RecordingSettings = Field(default_factory=RecordingSettings)
+    adaptation: AdaptationSettings = Field(default_factory=AdaptationSettings)
 
 
 class WebSettings(BaseModel):

@@ -12,6 +12,7 @@ from callpilot.core.errors import ConfigError
 from callpilot.core.settings import SpeechSettings
 from callpilot.domain.events import Speaker
 from callpilot.service.calls import CallService
+from callpilot.speech.adaptation.build import adaptation_options
 from callpilot.speech.asr.base import SpeechRecognizer
 from callpilot.speech.asr.factory import make_recognizer
 from callpilot.speech.audio_call import AudioCall
@@ -41,8 +42,9 @@ class SpeechService:
         self.calls = calls
         self.recordings = recordings
         options = dict(settings.engine_options)
-        if settings.engine == "pocketsphinx":
+        if settings.engine == "pocketsphinx" and recognizer is None:
             options.setdefault("workers", settings.workers)
+            options = {**adaptation_options(settings.adaptation), **options}
         self.recognizer = recognizer or make_recognizer(settings.engine, options)
         make_vad(settings.vad, settings.vad_options)  # a bad VAD setting fails at start-up
         self.endpoint = EndpointSettings(end_silence_seconds=settings.end_silence_seconds,

@@ -5,19 +5,28 @@ The decoder is CPU-bound and holds the GIL, so a server runs decoders in worker 
 (callpilot.speech.asr.workers); ``PocketsphinxDecoder`` is the synchronous core they and the CLI share.
 Decoding uses the first (tree) pass only (``fwdflat`` and ``bestpath`` off): on this project's measurements
 it is as accurate on call audio and ends an utterance in ~20 ms instead of ~300 ms (docs/speech.md).
+
+At the end of an utterance the decoder's N-best list (``nbest`` entries of its word lattice) is re-ranked by
+its full score plus, with a ``domain`` language model, ``domain_weight`` times that model's log probability
+(callpilot.speech.adaptation). Each takes a few milliseconds; docs/benchmarks.md has what they do to accuracy.
 """
 
 from __future__ import annotations
 
+import difflib
+import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from callpilot.core.errors import ConfigError
 from callpilot.speech.asr.base import Hypothesis, RecognizerStream, SpeechRecognizer, Word
 from callpilot.speech.asr.workers import DecoderPool, InlineStream
 
-__all__ = ["PocketsphinxASR", "PocketsphinxDecoder"]
+if TYPE_CHECKING:
+    from callpilot.speech.adaptation import DomainLM
+
+__all__ = ["PocketsphinxASR", "PocketsphinxDecoder", "retime"]
 
 _FRAME_SECONDS = 0.01  # pocketsphinx's default frame rate is 100 frames a second
 _FILLER = re.compile(r"^(<s>|</s>|<sil>|\[.*\]|\+\+.*\+\+)$")
@@ -29,9 +38,13 @@ class PocketsphinxDecoder:
 
     DEFAULTS: dict[str, Any] = {"fwdflat": False, "bestpath": False, "loglevel": "FATAL"}
 
-    def __init__(self, *, options: dict[str, Any] | None = None, dictionary_words: dict[str, str] | None = None
-                 ) -> None:
+    def __init__(self, *, options: dict[str, Any] | None = None, dictionary_words: dict[str, str] | None = None,
+                 nbest: int = 0, domain: DomainLM | None = None, domain_weight: float = 0.0) -> None:
         from pocketsphinx import Decoder
+
+        if nbest < 0 or domain_weight < 0:
+            raise ConfigError("pocketsphinx nbest and domain_weight must not be negative")
+        self._nbest, self._domain, self._domain_weight = nbest, domain, domain_weight
 
         merged = {**self.DEFAULTS, **(options or {})}
         for key in ("hmm", "lm", "dict"):
@@ -46,6 +59,7 @@ class PocketsphinxDecoder:
         if dictionary_words:
             self._decoder.add_word(*next(iter(dictionary_words.items())), update=True)
         self._in_utterance = False
+        self._log_base = math.log(float(self._decoder.config["logbase"]))
         # Word posteriors come from the lattice pass; with it off (the default) there is no honest confidence.
         self._posteriors = bool(merged.get("bestpath", True))
 
@@ -71,10 +85,55 @@ class PocketsphinxDecoder:
                  confidence=round(float(s.prob), 3) if self._posteriors else None)
             for s in self._decoder.seg() if not _FILLER.match(s.word)
         )
+        if self._nbest:
+            chosen = self._rescored()
+            if chosen is not None and chosen != [w.text for w in words]:
+                words = retime(words, chosen)
         text = " ".join(w.text for w in words)
         scores = [w.confidence for w in words if w.confidence is not None]
         confidence = round(sum(scores) / len(scores), 3) if scores else None
         return Hypothesis(text=text, words=words, confidence=confidence)
+
+
+    def _rescored(self) -> list[str] | None:
+        """The best of the N-best list by its score (in the decoder's log units) plus the domain model's."""
+        best: tuple[float, list[str]] | None = None
+        for index, hyp in enumerate(self._decoder.nbest()):
+            if index >= self._nbest:
+                break
+            if hyp is None or hyp.score <= 0:  # the binding hands out exp(score): 0 is an underflow, no contest
+                continue
+            words = _clean_text(hyp.hypstr).split()
+            score = math.log(hyp.score) / self._log_base
+            if self._domain is not None and self._domain_weight:
+                score += self._domain_weight * self._domain.logprob(words) / self._log_base
+            if best is None or score > best[0]:
+                best = (score, words)
+        return best[1] if best is not None else None
+
+
+def retime(first: tuple[Word, ...], chosen: list[str]) -> tuple[Word, ...]:
+    """Word times for a rescored hypothesis: words it shares with the first pass keep theirs; the others share
+    the time between their matched neighbours evenly. Their confidence is unknown."""
+    if not first:
+        return ()
+    start, end = first[0].start, first[-1].end
+    timed: list[Word] = []
+    matcher = difflib.SequenceMatcher(a=[w.text for w in first], b=chosen, autojunk=False)
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op == "equal":
+            timed.extend(first[a0:a1])
+            continue
+        if b1 == b0:
+            continue
+        left = first[a0 - 1].end if a0 > 0 else start
+        right = first[a1].start if a1 < len(first) else end
+        if a1 > a0:  # replaced words: their own span
+            left, right = first[a0].start, first[a1 - 1].end
+        step = max(right - left, 0.0) / (b1 - b0)
+        timed.extend(Word(text=chosen[b0 + i], start=round(left + i * step, 3), end=round(left + (i + 1) * step, 3),
+                          confidence=None) for i in range(b1 - b0))
+    return tuple(timed)
 
 
 def _clean_text(hypstr: str) -> str:
@@ -84,21 +143,25 @@ def _clean_text(hypstr: str) -> str:
 class _DecoderFactory:
     """A picklable recipe for a decoder, so worker processes can build their own."""
 
-    def __init__(self, options: dict[str, Any], dictionary_words: dict[str, str]) -> None:
-        self.options, self.dictionary_words = options, dictionary_words
+    def __init__(self, options: dict[str, Any], dictionary_words: dict[str, str], rescoring: dict[str, Any]
+                 ) -> None:
+        self.options, self.dictionary_words, self.rescoring = options, dictionary_words, rescoring
 
     def __call__(self) -> PocketsphinxDecoder:
-        return PocketsphinxDecoder(options=self.options, dictionary_words=self.dictionary_words)
+        return PocketsphinxDecoder(options=self.options, dictionary_words=self.dictionary_words, **self.rescoring)
 
 
 class PocketsphinxASR(SpeechRecognizer):
-    """``workers`` > 0 decodes in that many processes (a server); 0 decodes in the caller's thread (the CLI)."""
+    """``workers`` > 0 decodes in that many processes (a server); 0 decodes in the caller's thread (the CLI).
+    ``nbest``, ``domain`` and ``domain_weight``: the end-of-utterance rescoring (module docstring)."""
 
     name = "pocketsphinx"
 
     def __init__(self, *, workers: int = 0, options: dict[str, Any] | None = None,
-                 dictionary_words: dict[str, str] | None = None) -> None:
-        self._factory = _DecoderFactory(dict(options or {}), dict(dictionary_words or {}))
+                 dictionary_words: dict[str, str] | None = None, nbest: int = 0, domain: DomainLM | None = None,
+                 domain_weight: float = 0.0) -> None:
+        rescoring = {"nbest": nbest, "domain": domain, "domain_weight": domain_weight}
+        self._factory = _DecoderFactory(dict(options or {}), dict(dictionary_words or {}), rescoring)
         self._factory()  # fail at start-up on a bad model path or option, not in a worker at the first call
         self._pool = DecoderPool(self._factory, workers=workers) if workers > 0 else None
 
