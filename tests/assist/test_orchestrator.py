@@ -3,6 +3,7 @@ gets clarifying questions that tick off, runs are throttled, nothing is shown tw
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -151,6 +152,32 @@ async def test_runs_are_throttled_on_call_time_and_pending_speech_is_not_lost(tm
         assert len({e.event.run_id for e in await fast.events("AgentActionRecorded")}) == 2
     finally:
         await rt.close()
+
+
+async def test_a_background_job_does_not_run_for_speech_stored_after_its_segment(runtime: Runtime) -> None:
+    """The live path stores segments faster than the background handles them: the agent's segment's job then
+    loads a state that already holds the customer's next one, which must run in its own job, with its words."""
+    call = await start(runtime, "burst")
+    await runtime.calls.settle()
+    queue = runtime.calls.work_queue
+    handle, gate = queue._handler, asyncio.Event()  # type: ignore[attr-defined]
+    assert handle is not None
+
+    async def held(job: Any) -> None:  # the background is behind: it starts once both segments are stored
+        await gate.wait()
+        await handle(job)
+
+    queue._handler = held  # type: ignore[attr-defined]
+    for speaker, text in [("agent", "thanks for calling, how can I help"),
+                          ("customer", "Skyline Wallet shows error E1042 when it syncs")]:
+        await runtime.calls.add_segment("burst", NewSegment(speaker=speaker, text=text, start_time=0.0,
+                                                            end_time=3.0), trace_id=None)
+    gate.set()
+    await runtime.calls.settle()
+    runs = {e.event.trigger_seq for e in await call.events("AgentActionRecorded")}
+    customer = [e.seq for e in await call.events("SegmentReceived") if e.event.speaker == "customer"]
+    assert runs == set(customer)
+    assert [c["doc_id"] for c in await call.cards()][:1] == ["KB-1042"]
 
 
 async def test_agent_speech_alone_does_not_trigger_by_default(runtime: Runtime) -> None:

@@ -153,9 +153,12 @@ class AssistAnalyzer(Analyzer):
         return out
 
     def _due(self, call: CallState, state: dict[str, Any], event: SegmentReceived) -> bool:
-        last_seq = int(state.get("last_run_seq", 0))
+        last_seq, seq = int(state.get("last_run_seq", 0)), trigger_seq(call, event)
+        # Only speech up to this segment counts: in the background the state may already hold later segments,
+        # and those have jobs of their own. A run here would read the words only up to this segment and, by
+        # starting the throttle window, hold back the later segment's own run.
         pending = event.speaker in self.trigger_speakers or any(
-            s.seq > last_seq and s.speaker in self.trigger_speakers for s in call.segments[-20:])
+            last_seq < s.seq <= seq and s.speaker in self.trigger_speakers for s in call.segments[-20:])
         last_at, last_wall = state.get("last_run_at"), state.get("last_run_wall")
         if not pending or last_at is None:
             return pending
