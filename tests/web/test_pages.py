@@ -104,6 +104,13 @@ def test_a_replayed_call_plays_out_live_on_both_pages(context: Any, server: Serv
     assert errors == []
 
 
+def no_suggestions(api: Api, call: str) -> str:
+    """Why a call has no card, from the server's record of its runs (read only when the assertion fails)."""
+    runs = [(e["data"]["agent"], e["data"]["confidence"], e["data"]["details"])
+            for e in api.events(call, "AgentActionRecorded")]
+    return f"no suggestions; runs: {runs}; analyzer failures: {api.events(call, 'AnalyzerFailed')}"
+
+
 def test_feedback_clicks_are_stored_as_events(context: Any, server: Server, api: Api) -> None:
     call = "web-feedback-1"
     api.start_call(call, queue="residential-booking")
@@ -113,9 +120,7 @@ def test_feedback_clicks_are_stored_as_events(context: Any, server: Server, api:
     api.play(call, SEGMENTS[:GUARANTEE])
     # The server's side first: under load the first suggestion can take longer than a page assertion waits.
     suggested = api.wait_for(lambda: api.events(call, "SuggestionsProvided"), timeout=60)
-    runs = [(e["data"]["agent"], e["data"]["confidence"], e["data"]["details"])
-            for e in api.events(call, "AgentActionRecorded")]
-    assert suggested, f"no suggestions; runs: {runs}; analyzer failures: {api.events(call, 'AnalyzerFailed')}"
+    assert suggested, no_suggestions(api, call)
     card = agent.locator("#cards li.card").first
     expect(card).to_be_visible()
     suggestion_id = card.get_attribute("data-suggestion")

@@ -115,11 +115,12 @@ class AssistAnalyzer(Analyzer):
         recent = None if call.analyzers.get("context") else recent_customer(call, event, self.recent_segments)
         context = read_context(call.analyzers, recent or [], self.extractor)
         out: list[Event] = self._answered(state, context, event)
-        if not self._due(call, state, event):
+        seq = trigger_seq(call, event)
+        if not self._due(call, state, event, seq):
             return out
         if recent is None:
             recent = recent_customer(call, event, self.recent_segments)
-        run = RunRecorder(uuid.uuid4().hex[:16], trigger_seq(call, event), event.end, wall_time=self.clock())
+        run = RunRecorder(uuid.uuid4().hex[:16], seq, event.end, wall_time=self.clock())
         out.append(run.action("context_analysis", "read_context" if context.source == "context" else "fallback",
                               started, context.confidence, issue=context.issue, sufficient=context.sufficient,
                               entities=len(context.entities)))
@@ -152,8 +153,9 @@ class AssistAnalyzer(Analyzer):
                                                     questions=questions))
         return out
 
-    def _due(self, call: CallState, state: dict[str, Any], event: SegmentReceived) -> bool:
-        last_seq, seq = int(state.get("last_run_seq", 0)), trigger_seq(call, event)
+    def _due(self, call: CallState, state: dict[str, Any], event: SegmentReceived, seq: int) -> bool:
+        """``seq``: the event's sequence number (``trigger_seq``)."""
+        last_seq = int(state.get("last_run_seq", 0))
         # Only speech up to this segment counts: in the background the state may already hold later segments,
         # and those have jobs of their own. A run here would read the words only up to this segment and, by
         # starting the throttle window, hold back the later segment's own run.
